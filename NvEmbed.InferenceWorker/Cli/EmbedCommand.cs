@@ -38,6 +38,9 @@ public static class EmbedCommand
         var buffer = new ArrayBufferWriter<byte>();
         string? line;
         var lineNumber = 0;
+        long tokens = 0;
+        var sequences = 0;
+        var inference = new System.Diagnostics.Stopwatch();
         while ((line = await input.ReadLineAsync().ConfigureAwait(false)) is not null)
         {
             lineNumber++;
@@ -53,7 +56,11 @@ public static class EmbedCommand
                 try
                 {
                     var ids = ParseIds(line);
+                    inference.Start();
                     backend.Run(new BackendBatch(1, ids.Length, ids, new[] { ids.Length }), pooled);
+                    inference.Stop();
+                    tokens += ids.Length;
+                    sequences++;
                     json.WriteStartArray("embedding");
                     foreach (var value in pooled)
                     {
@@ -72,6 +79,12 @@ public static class EmbedCommand
 
             await output.WriteLineAsync(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan)).ConfigureAwait(false);
             await output.FlushAsync().ConfigureAwait(false);
+        }
+
+        if (sequences > 0)
+        {
+            await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"embedded {sequences} sequences, {tokens} tokens in {inference.Elapsed.TotalMilliseconds:F0} ms of inference: {inference.Elapsed.TotalMilliseconds / sequences:F1} ms/sequence, {tokens / inference.Elapsed.TotalSeconds:F0} tokens/s")).ConfigureAwait(false);
         }
 
         return 0;

@@ -14,8 +14,8 @@ namespace NvEmbed.InferenceWorker.Models.Generation;
 /// </summary>
 public static class GeneratedModel
 {
-    // Weights are uniform with the standard deviation of Llama's initialiser (0.02): sqrt(3) * 0.02.
-    private const float WeightRange = 0.034641f;
+    // Uniform weights in [-a, a] have standard deviation a / sqrt(3).
+    private static readonly float s_sqrt3 = MathF.Sqrt(3);
     private const int ChunkElements = 1 << 18;
 
     /// <summary>Writes the model described by <paramref name="spec"/> into <paramref name="directory"/> (created if needed).</summary>
@@ -91,6 +91,7 @@ public static class GeneratedModel
         var isNorm = name.EndsWith("norm.weight", StringComparison.Ordinal);
         var random = new SplitMix64(spec.Seed ^ StableHash(name));
         var elementSize = SafetensorsDTypes.SizeOf(spec.DType);
+        var range = spec.WeightStd * s_sqrt3;
         var floats = ArrayPool<float>.Shared.Rent(ChunkElements);
         var bytes = ArrayPool<byte>.Shared.Rent(ChunkElements * 4);
         try
@@ -102,7 +103,7 @@ public static class GeneratedModel
                 {
                     var u = random.NextSigned();
                     // Norm weights sit around 1 (as trained ones do), with enough spread to matter in tests.
-                    floats[i] = isNorm ? 1f + (0.2f * u) : WeightRange * u;
+                    floats[i] = isNorm ? 1f + (0.2f * u) : range * u;
                 }
 
                 Numerics.FromSingle(spec.DType, floats.AsSpan(0, n), bytes.AsSpan(0, n * elementSize));

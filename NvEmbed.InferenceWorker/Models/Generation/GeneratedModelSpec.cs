@@ -38,6 +38,13 @@ public sealed record GeneratedModelSpec
     /// <summary>Weight precision in the safetensors. Default bf16 (the target's).</summary>
     public SafetensorsDType DType { get; init; } = SafetensorsDType.BF16;
 
+    /// <summary>
+    /// Standard deviation of the projection and embedding weights. Default 0.02 (Llama's initialiser).
+    /// Numerical tests use about 1/sqrt(hidden), so every layer moves the output well past the
+    /// tolerances being checked.
+    /// </summary>
+    public float WeightStd { get; init; } = 0.02f;
+
     /// <summary>Random seed; the same spec and seed give the same bytes. Default 1.</summary>
     public ulong Seed { get; init; } = 1;
 

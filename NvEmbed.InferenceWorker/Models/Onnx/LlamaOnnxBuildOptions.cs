@@ -19,11 +19,11 @@ public sealed record LlamaOnnxBuildOptions
     public string? LoraDirectory { get; init; }
 
     /// <summary>
-    /// Weights larger than this go to <c>model.onnx.data</c> (ONNX external data). Default 1 GiB:
+    /// Weights larger than this go to <c>model.onnx.data</c> (ONNX external data). Default 128 MiB:
     /// protobuf cannot write a message over 2 GiB, and external data is page-aligned so ONNX Runtime
     /// can map it instead of copying.
     /// </summary>
-    public long ExternalDataThresholdBytes { get; init; } = 1L << 30;
+    public long ExternalDataThresholdBytes { get; init; } = 128L << 20;
 
     /// <summary>
     /// Longest sequence the rotary tables cover. Default null: nvembed.json's max_tokens, capped by

@@ -83,6 +83,9 @@ public sealed class SafetensorsWeights : IDisposable
         }
     }
 
+    /// <summary>The tensor <paramref name="name"/> as stored (any shape), or null.</summary>
+    public SafetensorsTensor? Find(string name) => _byName.TryGetValue(name, out var found) ? found.Tensor : null;
+
     /// <summary>True when the weights hold <paramref name="name"/>.</summary>
     public bool Contains(string name) => _byName.ContainsKey(name);
 
