@@ -12,16 +12,18 @@ namespace NvEmbed.InferenceWorker.Cli;
 public static class CreateModelCommand
 {
     /// <summary>Runs the command; returns the exit code.</summary>
-    public static int Run(CommandArguments args, TextWriter error)
+    public static int Run(CommandArguments args, TextWriter output, TextWriter error)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var output = args.Require("out");
+        ArgumentNullException.ThrowIfNull(output);
+        var outDir = args.Require("out");
         var progress = new StderrProgress(error);
         if (args.Has("default"))
         {
             args.RejectUnknown();
-            var directory = DefaultModel.EnsureCreated(output, progress);
-            Console.Out.WriteLine(directory);
+            var directory = DefaultModel.EnsureCreated(outDir, progress);
+            output.WriteLine(directory);
+            output.Flush();
             return 0;
         }
 
@@ -49,14 +51,14 @@ public static class CreateModelCommand
         }
 
         args.RejectUnknown();
-        if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any())
+        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
         {
-            throw new CommandLineException($"{output} exists and is not empty; choose a new directory.");
+            throw new CommandLineException($"{outDir} exists and is not empty; choose a new directory.");
         }
 
         try
         {
-            GeneratedModel.Create(output, spec, progress);
+            GeneratedModel.Create(outDir, spec, progress);
         }
         catch (Models.ModelFormatException ex)
         {

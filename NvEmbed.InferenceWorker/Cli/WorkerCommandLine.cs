@@ -28,7 +28,7 @@ public static class WorkerCommandLine
             return args[0] switch
             {
                 "build" => BuildCommand.Run(options, error),
-                "create-model" => CreateModelCommand.Run(options, error),
+                "create-model" => CreateModelCommand.Run(options, output, error),
                 _ => await EmbedCommand.RunAsync(options, input, output, error).ConfigureAwait(false),
             };
         }
