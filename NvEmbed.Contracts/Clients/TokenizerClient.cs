@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using NvEmbed.Contracts.Grpc;
 using NvEmbed.Contracts.Tokenizer.V1;
 
@@ -7,52 +9,46 @@ namespace NvEmbed.Contracts.Clients;
 /// <summary>
 /// <see cref="ITokenizerClient"/> over gRPC (nvembed.tokenizer.v1.Tokenizer): translates between the
 /// app's types and the generated messages, and checks the answers' shape so that a broken server
-/// surfaces as INTERNAL rather than as an index error deep in the Api.
+/// surfaces as INTERNAL rather than as an index error deep in the Api. Given several replicas it
+/// balances them as <see cref="InferenceClient"/> does (fewest calls in flight, UNAVAILABLE back-off).
 /// </summary>
 public sealed class TokenizerClient : ITokenizerClient, IDisposable
 {
     /// <summary>The full gRPC service name.</summary>
     public const string ServiceName = "nvembed.tokenizer.v1.Tokenizer";
 
-    private readonly GrpcChannel _channel;
-    private readonly bool _ownsChannel;
-    private readonly HealthClient _health;
+    private readonly ReplicaSet _replicas;
     private readonly ServiceClientOptions _options;
 
+    /// <summary>A client of the tokenizer replicas at <paramref name="addresses"/> (one channel each).</summary>
+    public TokenizerClient(IReadOnlyList<Uri> addresses, ServiceClientOptions? options = null, ILogger<TokenizerClient>? logger = null)
+    {
+        _options = options ?? new ServiceClientOptions();
+        _replicas = new ReplicaSet(addresses, _options, (ILogger?)logger ?? NullLogger.Instance);
+    }
+
     /// <summary>A client with its own channel to <paramref name="address"/>.</summary>
-    public TokenizerClient(Uri address, ServiceClientOptions? options = null)
-        : this(new GrpcChannel(address, options?.Channel), options, ownsChannel: true)
+    public TokenizerClient(Uri address, ServiceClientOptions? options = null, ILogger<TokenizerClient>? logger = null)
+        : this([address], options, logger)
     {
     }
 
     /// <summary>A client over a shared <paramref name="channel"/> (not disposed with the client).</summary>
     public TokenizerClient(GrpcChannel channel, ServiceClientOptions? options = null)
-        : this(channel, options, ownsChannel: false)
     {
-    }
-
-    private TokenizerClient(GrpcChannel channel, ServiceClientOptions? options, bool ownsChannel)
-    {
-        ArgumentNullException.ThrowIfNull(channel);
-        _channel = channel;
-        _ownsChannel = ownsChannel;
         _options = options ?? new ServiceClientOptions();
-        _health = new HealthClient(channel);
+        _replicas = new ReplicaSet(channel, _options, NullLogger.Instance);
     }
 
-    /// <summary>The tokenizer's address.</summary>
-    public Uri Address => _channel.Address;
+    /// <summary>The replicas' addresses, in configuration order.</summary>
+    public IReadOnlyList<Uri> Addresses => _replicas.Addresses;
 
-    /// <summary>
-    /// A client of the first tokenizer address in configuration (<c>services__tokenizer__grpc__0</c>);
-    /// tokenizer replicas are stateless and equal, so the first one is enough for a caller that is
-    /// itself replicated.
-    /// </summary>
-    public static TokenizerClient FromConfiguration(IConfiguration configuration, ServiceClientOptions? options = null)
+    /// <summary>A client of every tokenizer in configuration (<c>services__tokenizer__grpc__0..N</c>).</summary>
+    public static TokenizerClient FromConfiguration(IConfiguration configuration, ServiceClientOptions? options = null, ILogger<TokenizerClient>? logger = null)
     {
         var addresses = ServiceAddresses.FromConfiguration(configuration, "tokenizer", "grpc");
         return addresses.Count > 0
-            ? new TokenizerClient(addresses[0], options)
+            ? new TokenizerClient(addresses, options, logger)
             : throw new InvalidOperationException("No tokenizer address: set services__tokenizer__grpc__0 (the AppHost does).");
     }
 
@@ -84,8 +80,9 @@ public sealed class TokenizerClient : ITokenizerClient, IDisposable
             request.Texts.Add(text ?? throw new ArgumentException("Texts cannot contain null.", nameof(texts)));
         }
 
-        var response = await _channel.UnaryAsync(ServiceName, "Encode", request, EncodeResponse.Parser,
-            _options.CallDeadline(), cancellationToken);
+        var deadline = _options.CallDeadline();
+        var response = await _replicas.CallAsync(channel =>
+            channel.UnaryAsync(ServiceName, "Encode", request, EncodeResponse.Parser, deadline, cancellationToken));
         return ToBatch(response, texts.Count, returnOffsets);
     }
 
@@ -94,15 +91,17 @@ public sealed class TokenizerClient : ITokenizerClient, IDisposable
         ArgumentNullException.ThrowIfNull(ids);
         var request = new DecodeRequest { SkipSpecialTokens = skipSpecialTokens };
         request.Ids.AddRange(ids);
-        var response = await _channel.UnaryAsync(ServiceName, "Decode", request, DecodeResponse.Parser,
-            _options.CallDeadline(), cancellationToken);
+        var deadline = _options.CallDeadline();
+        var response = await _replicas.CallAsync(channel =>
+            channel.UnaryAsync(ServiceName, "Decode", request, DecodeResponse.Parser, deadline, cancellationToken));
         return response.Text;
     }
 
     public async Task<TokenizerInfo> GetInfoAsync(CancellationToken cancellationToken)
     {
-        var info = await _channel.UnaryAsync(ServiceName, "ModelInfo", new ModelInfoRequest(), TokenizerModelInfo.Parser,
-            _options.MetadataDeadline(), cancellationToken);
+        var deadline = _options.MetadataDeadline();
+        var info = await _replicas.CallAsync(channel =>
+            channel.UnaryAsync(ServiceName, "ModelInfo", new ModelInfoRequest(), TokenizerModelInfo.Parser, deadline, cancellationToken));
         var specialTokens = new Dictionary<string, int>(info.SpecialTokens.Count, StringComparer.Ordinal);
         foreach (var token in info.SpecialTokens)
         {
@@ -119,16 +118,10 @@ public sealed class TokenizerClient : ITokenizerClient, IDisposable
             info.ServedModelName);
     }
 
-    public Task<bool> IsServingAsync(CancellationToken cancellationToken) =>
-        _health.IsServingAsync(_options.MetadataDeadline(), cancellationToken);
+    /// <summary>True when at least one replica answers its health check with SERVING.</summary>
+    public Task<bool> IsServingAsync(CancellationToken cancellationToken) => _replicas.AnyServingAsync(cancellationToken);
 
-    public void Dispose()
-    {
-        if (_ownsChannel)
-        {
-            _channel.Dispose();
-        }
-    }
+    public void Dispose() => _replicas.Dispose();
 
     private static TokenizedBatch ToBatch(EncodeResponse response, int count, bool returnOffsets)
     {

@@ -200,6 +200,7 @@ public class GrpcTransportTests
     [Theory]
     [InlineData(GrpcTestServer.EchoService, "Missing")]
     [InlineData("nvembed.test.v1.NoSuchService", "Say")]
+    [InlineData("nvembed.test.v1.echo", "say")]
     public async Task UnaryAsync_UnknownMethod_Unimplemented(string service, string method)
     {
         // Arrange

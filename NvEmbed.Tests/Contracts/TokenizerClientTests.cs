@@ -136,6 +136,26 @@ public class TokenizerClientTests
         Assert.Equal(GrpcStatusCode.Unavailable, error.Status);
     }
 
+    [Fact]
+    public async Task EncodeAsync_FirstReplicaRefusesConnections_ServedByTheSecond()
+    {
+        // Arrange
+        await using var server = await GrpcTestServer.StartAsync(map: FakeTokenizerService.Map);
+        var dead = new Uri($"http://127.0.0.1:{FreePort()}");
+        using var client = new TokenizerClient([dead, server.Address]);
+
+        // Act
+        var batches = new List<TokenizedBatch>();
+        for (var i = 0; i < 4; i++)
+        {
+            batches.Add(await client.EncodeAsync(["a"], TruncationMode.End, 0, false, false, CancellationToken.None).WaitAsync(s_timeout));
+        }
+
+        // Assert
+        Assert.All(batches, batch => Assert.Equal(['a'], batch.Sequence(0).ToArray()));
+        Assert.Equal([dead, server.Address], client.Addresses);
+    }
+
     internal static int FreePort()
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);

@@ -2,8 +2,8 @@ using NvEmbed.Contracts.Grpc;
 
 namespace NvEmbed.Contracts.Clients;
 
-/// <summary>One worker replica of an <see cref="InferenceClient"/>: its channel, calls in flight, and back-off.</summary>
-internal sealed class InferenceReplica(int index, GrpcChannel channel) : IDisposable
+/// <summary>One replica of a <see cref="ReplicaSet"/>: its channel, calls in flight, and back-off.</summary>
+internal sealed class ServiceReplica(int index, GrpcChannel channel, bool ownsChannel)
 {
     private int _inFlight;
     private long _unavailableUntil;
@@ -34,5 +34,5 @@ internal sealed class InferenceReplica(int index, GrpcChannel channel) : IDispos
         }
     }
 
-    public void Dispose() => Channel.Dispose();
+    public bool OwnsChannel { get; } = ownsChannel;
 }
