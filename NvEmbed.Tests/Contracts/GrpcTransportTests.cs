@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Google.Protobuf;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using NvEmbed.Contracts.Grpc;
 using NvEmbed.Contracts.Health.V1;
 using NvEmbed.Tests.Contracts.Echo.V1;
@@ -258,6 +258,44 @@ public class GrpcTransportTests
         // Assert
         Assert.Equal(GrpcStatusCode.Unavailable, error.Status);
         Assert.Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnaryAsync_EndpointSpeaksOnlyHttp1_UnavailableWithClearMessage()
+    {
+        // Arrange: a channel pointed at an HTTP/1.1 endpoint (the service's http endpoint by mistake).
+        await using var server = await GrpcTestServer.StartAsync(protocols: HttpProtocols.Http1);
+        using var channel = new GrpcChannel(server.Address);
+
+        // Act
+        var error = await Assert.ThrowsAsync<GrpcCallException>(() => channel.UnaryAsync(GrpcTestServer.EchoService, "Say",
+            new EchoRequest(), EchoReply.Parser).WaitAsync(s_timeout));
+
+        // Assert
+        Assert.Equal(GrpcStatusCode.Unavailable, error.Status);
+        Assert.Contains("HTTP/2", error.Message, StringComparison.Ordinal);
+        Assert.Contains(server.Address.Authority, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Say_Http11RequestOnMixedEndpoint_Http426()
+    {
+        // Arrange
+        await using var server = await GrpcTestServer.StartAsync(protocols: HttpProtocols.Http1AndHttp2);
+        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false });
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server.Address, "/nvembed.test.v1.Echo/Say"))
+        {
+            Version = HttpVersion.Version11,
+            Content = new ByteArrayContent(new byte[5]),
+        };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+
+        // Act
+        using var response = await client.SendAsync(request).WaitAsync(s_timeout);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.UpgradeRequired, response.StatusCode);
+        Assert.Equal(0, server.MaxInFlight);
     }
 
     [Fact]
