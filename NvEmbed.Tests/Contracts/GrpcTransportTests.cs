@@ -167,6 +167,25 @@ public class GrpcTransportTests
     }
 
     [Fact]
+    public async Task UnaryAsync_RequestLargerThanKestrelBodyLimit_AcceptedUpToTransportLimit()
+    {
+        // Arrange: Kestrel's own request body limit is 30 MB; the transport's limit must be the one that applies.
+        const int size = 32 * 1024 * 1024;
+        await using var server = await GrpcTestServer.StartAsync(o => o.MaxReceiveMessageSize = size + 1024, app =>
+            app.MapGrpcUnary<EchoRequest, EchoReply>(GrpcTestServer.EchoService, "Measure", (request, _) =>
+                Task.FromResult(new EchoReply { Text = $"{request.Payload.Length}:{request.Payload[size - 1]}" })));
+        using var channel = new GrpcChannel(server.Address);
+        var payload = GrpcTestServer.RandomPayload(size, seed: 6);
+
+        // Act
+        var reply = await channel.UnaryAsync(GrpcTestServer.EchoService, "Measure",
+            new EchoRequest { Payload = payload }, EchoReply.Parser).WaitAsync(s_timeout);
+
+        // Assert
+        Assert.Equal($"{size}:{payload[size - 1]}", reply.Text);
+    }
+
+    [Fact]
     public async Task UnaryAsync_ResponseOverClientLimit_ResourceExhausted()
     {
         // Arrange
