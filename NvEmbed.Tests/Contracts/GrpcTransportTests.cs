@@ -34,7 +34,7 @@ public class GrpcTransportTests
 
     [Theory]
     [InlineData(GrpcStatusCode.InvalidArgument, "résumé 東京 ✓ 100% done\r\nnext line")]
-    [InlineData(GrpcStatusCode.NotFound, "plain ascii")]
+    [InlineData(GrpcStatusCode.NotFound, "plain ascii, with a comma; and a semicolon")]
     [InlineData(GrpcStatusCode.Unavailable, "emoji 😀 and %41 not an escape")]
     public async Task UnaryAsync_HandlerThrowsGrpcCallException_ClientGetsStatusAndMessageIntact(GrpcStatusCode status, string message)
     {
@@ -245,7 +245,7 @@ public class GrpcTransportTests
 
         // Act: more calls than Kestrel's 100 streams per connection, all in flight together.
         var tasks = Enumerable.Range(0, calls).Select(i => channel.UnaryAsync(GrpcTestServer.EchoService, "Say",
-            new EchoRequest { Text = $"call {i}", DelayMs = 200, Payload = GrpcTestServer.RandomPayload(i, seed: i) },
+            new EchoRequest { Text = $"call {i}", DelayMs = 500, Payload = GrpcTestServer.RandomPayload(i, seed: i) },
             EchoReply.Parser, deadline: DateTime.UtcNow.AddSeconds(30))).ToArray();
         var replies = await Task.WhenAll(tasks).WaitAsync(s_timeout);
 
@@ -315,6 +315,17 @@ public class GrpcTransportTests
         // Assert
         Assert.Equal(HttpStatusCode.UpgradeRequired, response.StatusCode);
         Assert.Equal(0, server.MaxInFlight);
+    }
+
+    [Fact]
+    public async Task MapGrpcUnary_SameMethodTwice_ClearStartupError()
+    {
+        // Act
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => GrpcTestServer.StartAsync(map: app =>
+            app.MapGrpcUnary<EchoRequest, EchoReply>(GrpcTestServer.EchoService, "Say", (r, _) => Task.FromResult(new EchoReply()))));
+
+        // Assert
+        Assert.Contains("/nvembed.test.v1.Echo/Say", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
