@@ -53,6 +53,24 @@ public class GrpcTransportTests
     }
 
     [Fact]
+    public async Task UnaryAsync_HandlerThrowsHugeMessage_StatusArrivesWithMessageTruncated()
+    {
+        // Arrange: 50,000 CJK characters would percent-encode to 450 KB of headers.
+        await using var server = await GrpcTestServer.StartAsync();
+        using var channel = new GrpcChannel(server.Address);
+        var message = string.Concat(Enumerable.Repeat("東京", 25_000));
+
+        // Act
+        var error = await Assert.ThrowsAsync<GrpcCallException>(() => channel.UnaryAsync(GrpcTestServer.EchoService, "Say",
+            new EchoRequest { Text = message, FailStatus = (uint)GrpcStatusCode.InvalidArgument }, EchoReply.Parser).WaitAsync(s_timeout));
+
+        // Assert
+        Assert.Equal(GrpcStatusCode.InvalidArgument, error.Status);
+        Assert.StartsWith(message[..2048], error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("(truncated)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnaryAsync_HandlerThrowsUnexpectedException_UnknownWithoutDetailsAndLogged()
     {
         // Arrange
