@@ -17,14 +17,6 @@ public static class HttpWriter
         return JsonSerializer.SerializeAsync(context.Response.BodyWriter, value, typeInfo, context.RequestAborted);
     }
 
-    /// <summary>Writes plain text (Prometheus exposition, version strings).</summary>
-    public static Task WriteTextAsync(HttpContext context, string text, string contentType)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        context.Response.ContentType = contentType;
-        return context.Response.WriteAsync(text, context.RequestAborted);
-    }
-
     /// <summary>
     /// TEI's timing headers, in whole milliseconds as TEI writes them: tokenization, queue and inference from the
     /// backends, compute = their sum, total = since the request arrived, and the tokens computed.

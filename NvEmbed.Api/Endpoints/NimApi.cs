@@ -3,20 +3,16 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using NvEmbed.Api.Clients;
-using NvEmbed.Api.Embedding;
 using NvEmbed.Api.Errors;
-using NvEmbed.Api.Metrics;
 using NvEmbed.Api.Models;
 using NvEmbed.Api.Options;
+using NvEmbed.ServiceDefaults;
 
 namespace NvEmbed.Api.Endpoints;
 
 /// <summary>NIM's service routes: health (v1 and Triton-style v2), metadata, version, license and metrics.</summary>
 public static class NimApi
 {
-    /// <summary>The Prometheus text content type (exposition format 0.0.4).</summary>
-    public const string PrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
-
     /// <summary>Shown by /v1/license when the model directory has no LICENSE file.</summary>
     private const string DefaultLicense =
         "NvEmbed is open source software. The served model's own license applies to its weights; " +
@@ -39,13 +35,11 @@ public static class NimApi
         app.MapGet("/v1/metadata", MetadataAsync).WithMetadata(ErrorSurface.Nim);
         app.MapGet("/v1/version", VersionAsync).WithMetadata(ErrorSurface.Nim);
         app.MapGet("/v1/license", LicenseAsync).WithMetadata(ErrorSurface.Nim);
-        app.MapGet("/v1/metrics", MetricsAsync).WithMetadata(ErrorSurface.Nim);
+        // NOTE: the process's metrics (ServiceDefaults' Prometheus registry, which includes the NvEmbed.Api meter);
+        // MapDefaultEndpoints serves the same text at /metrics, TEI's route.
+        app.MapGet("/v1/metrics", ServiceDefaultsExtensions.WriteMetricsAsync).WithMetadata(ErrorSurface.Nim);
         return app;
     }
-
-    /// <summary>The Api's metrics as Prometheus text (shared with TEI's /metrics).</summary>
-    public static Task MetricsAsync(HttpContext context, ApiMetrics metrics, AdmissionGate admission) =>
-        HttpWriter.WriteTextAsync(context, metrics.ToPrometheusText(admission.InFlight), PrometheusContentType);
 
     private static Task LiveAsync(HttpContext context) =>
         HttpWriter.WriteJsonAsync(context, new HealthResponse { Message = "Service is live." }, ApiJsonContext.Default.HealthResponse);

@@ -14,8 +14,8 @@ using NvEmbed.Contracts.ModelRepository;
 namespace NvEmbed.Api.Endpoints;
 
 /// <summary>
-/// Hugging Face text-embeddings-inference's routes for TEI users: /embed, /tokenize, /decode, /info, /health, /metrics,
-/// with TEI's error bodies and status codes (see <see cref="TeiErrors"/>).
+/// Hugging Face text-embeddings-inference's routes for TEI users: /embed, /tokenize, /decode, /info, /health, with TEI's
+/// error bodies and status codes (see <see cref="TeiErrors"/>). TEI's /metrics is ServiceDefaults' (MapDefaultEndpoints).
 /// </summary>
 public static class TeiApi
 {
@@ -28,7 +28,6 @@ public static class TeiApi
         app.MapPost("/decode", DecodeAsync).WithMetadata(ErrorSurface.Tei);
         app.MapGet("/info", InfoAsync).WithMetadata(ErrorSurface.Tei);
         app.MapGet("/health", HealthAsync).WithMetadata(ErrorSurface.Tei);
-        app.MapGet("/metrics", NimApi.MetricsAsync).WithMetadata(ErrorSurface.Tei);
         return app;
     }
 

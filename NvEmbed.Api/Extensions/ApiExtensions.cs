@@ -7,6 +7,7 @@ using NvEmbed.Api.Metrics;
 using NvEmbed.Api.Options;
 using NvEmbed.Contracts.Clients;
 using NvEmbed.Contracts.ModelRepository;
+using NvEmbed.ServiceDefaults;
 
 namespace NvEmbed.Api.Extensions;
 
@@ -18,11 +19,6 @@ public static class ApiExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         NimEnvironment.Map(builder.Configuration);
-        if (builder.Configuration["NIM_JSONL_LOGGING"] is "1" or "true" or "True" or "TRUE")
-        {
-            builder.Logging.AddJsonConsole();
-        }
-
         var services = builder.Services;
         services.AddOptions<ApiOptions>()
             .BindConfiguration(ApiOptions.SectionName)
@@ -46,7 +42,9 @@ public static class ApiExtensions
         services.AddSingleton<BackendState>();
         services.AddSingleton<AdmissionGate>();
         services.AddSingleton<ApiMetrics>();
+        services.AddHostedService<MetricsRegistryStarter>();
         services.AddSingleton<EmbeddingService>();
+        services.AddHealthChecks().AddCheck<BackendHealthCheck>("backends", tags: [ServiceDefaultsExtensions.ReadyTag]);
         return builder;
     }
 

@@ -9,7 +9,8 @@ namespace NvEmbed.Api.Options;
 /// <remarks>
 /// Read elsewhere (not by the Api): <c>NIM_HTTP_API_PORT</c> (the gateway), <c>NIM_TRITON_GRPC_PORT</c>,
 /// <c>NIM_CUSTOM_MODEL</c>, <c>NIM_CACHE_PATH</c>, <c>NIM_SERVER_MAX_WAIT_MS</c>, <c>NIM_PIPELINE_MAX_BATCH_SIZE</c>
-/// (the worker and the AppHost). <c>NGC_API_KEY</c> is accepted and unused.
+/// (the worker and the AppHost); <c>NIM_LOG_LEVEL</c>, <c>LOG_LEVEL</c>, <c>NIM_JSONL_LOGGING</c> (ServiceDefaults, for
+/// every service). <c>NGC_API_KEY</c> is accepted and unused.
 /// </remarks>
 public static class NimEnvironment
 {
@@ -27,9 +28,6 @@ public static class NimEnvironment
         ("NVEMBED_MODEL_DIR", nameof(ApiOptions.ModelDirectory)),
     ];
 
-    /// <summary>NIM's log-level variables, in order of precedence; they set <c>Logging:LogLevel:Default</c>.</summary>
-    public static readonly IReadOnlyList<string> LogLevelVariables = ["NIM_LOG_LEVEL", "LOG_LEVEL"];
-
     /// <summary>Adds the NIM variables found in <paramref name="configuration"/> as <c>Api:*</c> keys.</summary>
     public static void Map(IConfigurationManager configuration)
     {
@@ -45,31 +43,9 @@ public static class NimEnvironment
             }
         }
 
-        foreach (var variable in LogLevelVariables)
-        {
-            var level = ToLogLevel(configuration[variable]);
-            if (level is not null)
-            {
-                values["Logging:LogLevel:Default"] = level;
-                break;
-            }
-        }
-
         if (values.Count > 0)
         {
             configuration.AddInMemoryCollection(values);
         }
     }
-
-    /// <summary>NIM's level names (TRACE, DEBUG, INFO, WARNING, ERROR, CRITICAL) as .NET log levels; null when unknown.</summary>
-    public static string? ToLogLevel(string? nimLevel) => nimLevel?.Trim().ToUpperInvariant() switch
-    {
-        "TRACE" => "Trace",
-        "DEBUG" => "Debug",
-        "INFO" or "INFORMATION" => "Information",
-        "WARN" or "WARNING" => "Warning",
-        "ERROR" => "Error",
-        "CRITICAL" or "FATAL" => "Critical",
-        _ => null,
-    };
 }

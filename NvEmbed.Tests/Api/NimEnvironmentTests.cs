@@ -54,17 +54,6 @@ public sealed class NimEnvironmentTests
         Assert.Equal(64, options.MaxBatchSize);
     }
 
-    [Theory]
-    [InlineData("DEBUG", "Debug")]
-    [InlineData("info", "Information")]
-    [InlineData("WARNING", "Warning")]
-    [InlineData("bogus", null)]
-    public void ToLogLevel_NimNames_MapToDotnetLevels(string nim, string? expected)
-    {
-        // Act / Assert
-        Assert.Equal(expected, NimEnvironment.ToLogLevel(nim));
-    }
-
     [Fact]
     public void Addresses_ServiceVariables_AreReadInReplicaOrder()
     {
