@@ -1,4 +1,6 @@
+using NvEmbed.Api.Options;
 using NvEmbed.Contracts.Clients;
+using NvEmbed.Contracts.Grpc;
 
 namespace NvEmbed.Api.Clients;
 
@@ -32,27 +34,39 @@ public static class BackendClients
         return addresses;
     }
 
-    /// <summary>The tokenizer client.</summary>
-    public static ITokenizerClient CreateTokenizer(IConfiguration configuration)
+    /// <summary>The tokenizer client (replica 0; several tokenizer replicas sit behind one address in Kubernetes).</summary>
+    public static ITokenizerClient CreateTokenizer(IConfiguration configuration, ApiOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var addresses = Addresses(configuration, "tokenizer", "grpc");
         if (addresses.Count == 0)
         {
             throw new InvalidOperationException("No tokenizer address: set services__tokenizer__grpc__0 (the AppHost does).");
         }
 
-        throw new NotSupportedException("The gRPC tokenizer client is not wired yet.");
+        return new GrpcTokenizerClient(new GrpcChannel(addresses[0]), CallTimeout(options), ProbeTimeout(options));
     }
 
     /// <summary>The inference client: one worker, or a <see cref="InferenceClientPool"/> over several.</summary>
-    public static IInferenceClient CreateInference(IConfiguration configuration)
+    public static IInferenceClient CreateInference(IConfiguration configuration, ApiOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var addresses = Addresses(configuration, "inference", "grpc");
         if (addresses.Count == 0)
         {
             throw new InvalidOperationException("No inference worker address: set services__inference__grpc__0 (the AppHost does).");
         }
 
-        throw new NotSupportedException("The gRPC inference client is not wired yet.");
+        var workers = new IInferenceClient[addresses.Count];
+        for (var i = 0; i < workers.Length; i++)
+        {
+            workers[i] = new GrpcInferenceClient(new GrpcChannel(addresses[i]), CallTimeout(options), ProbeTimeout(options));
+        }
+
+        return workers.Length == 1 ? workers[0] : new InferenceClientPool(workers);
     }
+
+    private static TimeSpan CallTimeout(ApiOptions options) => TimeSpan.FromSeconds(options.RequestTimeoutSeconds);
+
+    private static TimeSpan ProbeTimeout(ApiOptions options) => TimeSpan.FromSeconds(Math.Max(options.ReadinessProbeTimeoutSeconds, 5));
 }

@@ -7,7 +7,7 @@ namespace NvEmbed.Api.Clients;
 /// Several inference workers behind one <see cref="IInferenceClient"/>: calls go round robin, and a worker that is
 /// unavailable or overloaded is skipped for the next one; the call fails only when every worker failed.
 /// </summary>
-public sealed class InferenceClientPool : IInferenceClient
+public sealed class InferenceClientPool : IInferenceClient, IDisposable
 {
     private readonly IReadOnlyList<IInferenceClient> _workers;
     private int _next = -1;
@@ -46,6 +46,15 @@ public sealed class InferenceClientPool : IInferenceClient
         }
 
         return false;
+    }
+
+    /// <summary>Disposes the workers' clients.</summary>
+    public void Dispose()
+    {
+        foreach (var worker in _workers)
+        {
+            (worker as IDisposable)?.Dispose();
+        }
     }
 
     private static async Task<bool> IsServingSafeAsync(IInferenceClient worker, CancellationToken cancellationToken)

@@ -22,9 +22,11 @@ public sealed class ApiTestHost : WebApplicationFactory<ApiOptions>
 
     private readonly Dictionary<string, string?> _settings;
     private readonly bool _kestrel;
+    private readonly bool _fakeBackends;
 
-    public ApiTestHost(IDictionary<string, string?>? settings = null, bool kestrel = false)
+    public ApiTestHost(IDictionary<string, string?>? settings = null, bool kestrel = false, bool fakeBackends = true)
     {
+        _fakeBackends = fakeBackends;
         _settings = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>());
         _kestrel = kestrel;
         if (kestrel)
@@ -80,6 +82,11 @@ public sealed class ApiTestHost : WebApplicationFactory<ApiOptions>
         });
         builder.ConfigureTestServices(services =>
         {
+            if (!_fakeBackends)
+            {
+                return;
+            }
+
             services.RemoveAll<ITokenizerClient>();
             services.RemoveAll<IInferenceClient>();
             services.AddSingleton<ITokenizerClient>(Tokenizer);
