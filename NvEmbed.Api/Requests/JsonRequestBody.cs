@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 using NvEmbed.Api.Errors;
 using NvEmbed.Api.Models;
@@ -20,6 +21,12 @@ public static class JsonRequestBody
         if (request.ContentLength > maxBytes)
         {
             throw TooLarge(maxBytes);
+        }
+
+        // Let Kestrel's own limit agree with ours (its default is 30 MB), so a limit above that still works.
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = maxBytes + 1;
         }
 
         var buffer = new byte[request.ContentLength is { } length ? (int)length : Math.Min(maxBytes + 1, 16 * 1024)];
