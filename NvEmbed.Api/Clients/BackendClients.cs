@@ -41,7 +41,7 @@ public static class BackendClients
         var addresses = Addresses(configuration, "tokenizer", "grpc");
         if (addresses.Count == 0)
         {
-            throw new InvalidOperationException("No tokenizer address: set services__tokenizer__grpc__0 (the AppHost does).");
+            return new UnconfiguredBackend("services__tokenizer__grpc__0");
         }
 
         return new GrpcTokenizerClient(new GrpcChannel(addresses[0]), CallTimeout(options), ProbeTimeout(options));
@@ -54,7 +54,7 @@ public static class BackendClients
         var addresses = Addresses(configuration, "inference", "grpc");
         if (addresses.Count == 0)
         {
-            throw new InvalidOperationException("No inference worker address: set services__inference__grpc__0 (the AppHost does).");
+            return new UnconfiguredBackend("services__inference__grpc__0");
         }
 
         var workers = new IInferenceClient[addresses.Count];

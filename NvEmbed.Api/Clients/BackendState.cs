@@ -108,7 +108,7 @@ public sealed class BackendState
         catch (Exception ex) when (ex is GrpcCallException or OperationCanceledException)
         {
             Log.ModelInfoFailed(_logger, ex.Message);
-            throw new ApiException(ApiErrorKind.Unavailable, "The model is not available: the tokenizer or the inference worker does not answer.", innerException: ex);
+            throw new ApiException(ApiErrorKind.Unavailable, $"The model is not available: the tokenizer or the inference worker does not answer ({ex.Message}).", innerException: ex);
         }
         catch (ApiException ex)
         {

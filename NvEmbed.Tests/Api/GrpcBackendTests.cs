@@ -127,4 +127,21 @@ public sealed class GrpcBackendTests
         Assert.All(host.Logs.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Error),
             e => Assert.Equal("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", e.Category));
     }
+
+    [Fact]
+    public async Task Embed_NoBackendAddresses_Is503NamingTheVariable()
+    {
+        // Arrange
+        await using var host = new ApiTestHost(fakeBackends: false);
+        using var client = host.Client();
+
+        // Act
+        var call = await ApiCall.PostAsync(client, "/v1/embeddings", """{"input":"x","input_type":"query"}""");
+        var ready = await ApiCall.GetAsync(client, "/v1/health/ready");
+
+        // Assert
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, call.Status);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.Status);
+        Assert.Contains("services__", host.Logs.Entries.Select(e => e.Message).FirstOrDefault(m => m.Contains("services__")) ?? "");
+    }
 }
