@@ -1,4 +1,10 @@
 using NvEmbed.ServiceDefaults;
+using NvEmbed.Tokenizer.Cli;
+
+if (args is ["encode", .. var encodeArgs])
+{
+    return EncodeCommand.Run(encodeArgs, Console.OpenStandardInput(), Console.OpenStandardOutput(), Console.Error);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -6,3 +12,4 @@ builder.AddServiceDefaults();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.Run();
+return 0;
