@@ -273,7 +273,7 @@ internal static class TokenizerJsonLoader
                 var pieces = new List<(string, double)>();
                 foreach (var entry in e.GetProperty("vocab").EnumerateArray())
                 {
-                    pieces.Add((entry[0].GetString()!, entry[1].GetDouble()));
+                    pieces.Add((entry[0].GetString()!, SerdeFloat.Parse(entry[1].GetRawText())));
                 }
 
                 int? unkId = e.TryGetProperty("unk_id", out var unk) && unk.ValueKind == JsonValueKind.Number ? unk.GetInt32() : null;

@@ -65,8 +65,9 @@ public sealed class BertNormalizer(bool cleanText, bool handleChineseChars, bool
             return false;
         }
 
+        // NOTE: Hugging Face drops Cc, Cf, Co and Cs but keeps unassigned code points (checked against tokenizers 0.23.2).
         return Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format
-            or UnicodeCategory.OtherNotAssigned or UnicodeCategory.PrivateUse or UnicodeCategory.Surrogate;
+            or UnicodeCategory.PrivateUse or UnicodeCategory.Surrogate;
     }
 
     private static bool IsChineseChar(int cp) =>
