@@ -45,7 +45,13 @@ public sealed class BertNormalizer(bool cleanText, bool handleChineseChars, bool
 
         if (stripAccents)
         {
-            text = StripAccentsNormalizer.Apply(UnicodeNormalizer.Apply(text, NormalizationForm.FormD));
+            text = RuneMapper.Map(UnicodeNormalizer.Apply(text, NormalizationForm.FormD), static (rune, start, end, output) =>
+            {
+                if (!Unicode8Categories.IsNonspacingMark(rune.Value))
+                {
+                    RuneMapper.Append(output, rune, start, end);
+                }
+            });
         }
 
         if (lowercase)
@@ -65,9 +71,10 @@ public sealed class BertNormalizer(bool cleanText, bool handleChineseChars, bool
             return false;
         }
 
-        // NOTE: Hugging Face drops Cc, Cf, Co and Cs but keeps unassigned code points (checked against tokenizers 0.23.2).
-        return Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format
-            or UnicodeCategory.PrivateUse or UnicodeCategory.Surrogate;
+        // NOTE: Hugging Face drops Cc, Cf, Co and Cs but keeps unassigned code points (checked against
+        // tokenizers 0.23.2); Cf as of Unicode 8.0, see Unicode8Categories.
+        return Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.PrivateUse or UnicodeCategory.Surrogate
+            || Unicode8Categories.IsFormat(rune.Value);
     }
 
     private static bool IsChineseChar(int cp) =>

@@ -23,12 +23,11 @@ public sealed class UnicodeNormalizer(NormalizationForm form) : INormalizer
         }
 
         var whole = chars.ToString();
-        if (whole.IsNormalized(form))
+        var wholeOk = TryNormalize(whole, form, out var normalized);
+        if (wholeOk && ReferenceEquals(normalized, whole))
         {
             return text;
         }
-
-        var normalized = whole.Normalize(form);
 
         // Spans: normalize each combining sequence on its own; when the pieces add up to the whole
         // (they do unless composition crosses a sequence boundary), each output unit gets its sequence's span.
@@ -51,13 +50,14 @@ public sealed class UnicodeNormalizer(NormalizationForm form) : INormalizer
                 end += nextLen;
             }
 
-            var piece = chars[i..end].ToString().Normalize(form);
+            TryNormalize(chars[i..end].ToString(), form, out var piece);
             pieces.Append(piece);
             RuneMapper.Append(output, piece, text.StartOf(i), text.EndOf(end - 1));
             i = end;
         }
 
-        if (pieces.Equals(normalized.AsSpan()))
+        // NOTE: ICU refuses some strings (noncharacters such as U+FFFE); those sequences stay as they are.
+        if (!wholeOk || pieces.Equals(normalized.AsSpan()))
         {
             return output;
         }
@@ -70,6 +70,20 @@ public sealed class UnicodeNormalizer(NormalizationForm form) : INormalizer
         }
 
         return coarse;
+    }
+
+    private static bool TryNormalize(string text, NormalizationForm form, out string normalized)
+    {
+        try
+        {
+            normalized = text.IsNormalized(form) ? text : text.Normalize(form);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            normalized = text;
+            return false;
+        }
     }
 
     private static bool IsAscii(ReadOnlySpan<char> chars) => System.Text.Ascii.IsValid(chars);

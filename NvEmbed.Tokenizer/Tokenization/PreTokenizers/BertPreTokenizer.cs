@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 
 namespace NvEmbed.Tokenizer.Tokenization.PreTokenizers;
@@ -13,7 +12,7 @@ public sealed class BertPreTokenizer : IPreTokenizer
         return PieceSplitter.SplitWhere(words, IsPunctuation, SplitBehavior.Isolated, eachCodePointIsAMatch: true);
     }
 
-    /// <summary>ASCII punctuation (symbols included, as Rust's <c>is_ascii_punctuation</c>) or a Unicode P* character.</summary>
+    /// <summary>ASCII punctuation (symbols included, as Rust's <c>is_ascii_punctuation</c>) or a P* character of Unicode 8.0 (see <see cref="Unicode8Categories"/>).</summary>
     internal static bool IsPunctuation(int cp)
     {
         if (cp < 0x80)
@@ -21,8 +20,6 @@ public sealed class BertPreTokenizer : IPreTokenizer
             return cp is (>= 33 and <= 47) or (>= 58 and <= 64) or (>= 91 and <= 96) or (>= 123 and <= 126);
         }
 
-        return Rune.GetUnicodeCategory(new Rune(cp)) is UnicodeCategory.ConnectorPunctuation or UnicodeCategory.DashPunctuation
-            or UnicodeCategory.OpenPunctuation or UnicodeCategory.ClosePunctuation or UnicodeCategory.InitialQuotePunctuation
-            or UnicodeCategory.FinalQuotePunctuation or UnicodeCategory.OtherPunctuation;
+        return Unicode8Categories.IsPunctuation(cp);
     }
 }
