@@ -99,8 +99,32 @@ function sentences(paragraph) {
 }
 
 let texts = [];
+// English prose beyond the short English UDHR: the paragraphs of the README files of the installed packages
+// (prose lines only: no code fences, tables or markup-heavy lines).
+function readmeParagraphs() {
+  const root = path.join(__dirname, '..', 'node_modules');
+  const files = [];
+  const visit = (dir, depth) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory() && depth < 2 && !entry.name.startsWith('.')) visit(full, entry.name.startsWith('@') ? depth : depth + 1);
+      else if (entry.isFile() && /^readme\.md$/i.test(entry.name)) files.push(full);
+    }
+  };
+  visit(root, 0);
+  const out = [];
+  for (const f of files.sort()) {
+    const text = fs.readFileSync(f, 'utf8').replace(/```[\s\S]*?```/g, '');
+    for (const p of text.split(/\n\s*\n/)) {
+      const line = p.replace(/\s+/g, ' ').trim();
+      if (line.length > 80 && /^[A-Z]/.test(line) && (line.match(/[a-z ]/g) || []).length / line.length > 0.85) out.push(line);
+    }
+  }
+  return out;
+}
+
 if (set === 'english') {
-  texts = udhrParagraphs((f) => f === 'eng.html').flat();
+  texts = udhrParagraphs((f) => f === 'eng.html').flat().concat(readmeParagraphs());
 } else if (set === 'multilingual') {
   const all = udhrParagraphs(null);
   const longest = Math.max(...all.map((p) => p.length));

