@@ -1,5 +1,6 @@
 using NvEmbed.ServiceDefaults;
 using NvEmbed.Tokenizer.Cli;
+using NvEmbed.Tokenizer.Extensions;
 
 if (args is ["encode", .. var encodeArgs])
 {
@@ -13,8 +14,10 @@ if (args is ["bench", .. var benchArgs])
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddTokenizerServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapTokenizerGrpc();
 app.Run();
 return 0;
