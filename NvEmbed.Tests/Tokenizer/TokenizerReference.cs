@@ -14,8 +14,14 @@ public static class TokenizerReference
     /// <summary>A corpus: its JSON lines (as the scripts read them), the texts, and what the builder reported.</summary>
     public sealed record Corpus(string JsonLines, IReadOnlyList<string> Texts, int Scripts);
 
+    // The corpora are deterministic and read-only, so one build per process serves every test that asks for it.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string, int), Lazy<Task<Corpus>>> s_corpora = new();
+
     /// <summary>Builds a corpus set ("parity", "english", "multilingual"), optionally an even sample of <paramref name="limit"/>.</summary>
-    public static async Task<Corpus> BuildCorpusAsync(string set, int limit = 0)
+    public static Task<Corpus> BuildCorpusAsync(string set, int limit = 0) =>
+        s_corpora.GetOrAdd((set, limit), key => new Lazy<Task<Corpus>>(() => BuildCorpusCoreAsync(key.Item1, key.Item2))).Value;
+
+    private static async Task<Corpus> BuildCorpusCoreAsync(string set, int limit)
     {
         var result = await NodeScript.RunAsync("tokenizer/corpus.js", ["--set", set, "--limit", limit.ToString(System.Globalization.CultureInfo.InvariantCulture)], null, s_timeout);
         Assert.True(result.ExitCode == 0, $"corpus.js failed: {result.StandardError}");
