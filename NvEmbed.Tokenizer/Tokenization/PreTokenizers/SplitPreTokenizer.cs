@@ -46,6 +46,19 @@ public sealed class SplitPreTokenizer : IPreTokenizer
                     i = end;
                 }
             }
+            else if (Invert && Behavior == SplitBehavior.Removed)
+            {
+                // Whitespace's form: each match is a piece of its own, everything between is dropped.
+                foreach (var match in _regex.EnumerateMatches(chars))
+                {
+                    if (match.Length > 0)
+                    {
+                        output.Add(piece.Slice(match.Index, match.Length));
+                    }
+                }
+
+                continue;
+            }
             else
             {
                 foreach (var match in _regex.EnumerateMatches(chars))
