@@ -37,6 +37,13 @@ internal static class GrpcUnaryServerCall
             return;
         }
 
+        // NOTE: ASP.NET Core routing ignores case; gRPC method paths are case-sensitive.
+        if (!string.Equals(http.Request.Path.Value, path, StringComparison.Ordinal))
+        {
+            WriteTrailersOnly(http, GrpcStatusCode.Unimplemented, $"Method {http.Request.Path} is unimplemented.");
+            return;
+        }
+
         DateTime? deadline = null;
         CancellationTokenSource? deadlineCts = null;
         var timeoutHeader = http.Request.Headers[GrpcProtocol.TimeoutHeader];
