@@ -180,6 +180,32 @@ public class TokenizerGrpcServiceTests
     }
 
     [Fact]
+    public async Task TokenizerClient_AgainstTheService_EncodesDecodesAndDescribes()
+    {
+        // Arrange: the typed client the Api uses, over the real service.
+        await using var server = await TokenizerTestServer.StartAsync(new ModelServingSettings { MaxTokens = 8192 });
+        using var client = new NvEmbed.Contracts.Clients.TokenizerClient(server.Channel);
+        using var cts = new CancellationTokenSource(s_timeout);
+        const string query = "query: defendant moves for summary judgment under Rule 56";
+
+        // Act
+        var batch = await client.EncodeAsync([query, LongText], NvEmbed.Contracts.Clients.TruncationMode.None, 20, addSpecialTokens: true, returnOffsets: false, cts.Token);
+        var text = await client.DecodeAsync(batch.Sequence(0).ToArray(), skipSpecialTokens: true, cts.Token);
+        var info = await client.GetInfoAsync(cts.Token);
+        var serving = await client.IsServingAsync(cts.Token);
+
+        // Assert
+        Assert.Equal(12, batch.Sequence(0).Length);
+        Assert.Equal(0, batch.Sequence(1).Length);
+        var error = Assert.Single(batch.Errors);
+        Assert.Equal(NvEmbed.Contracts.Clients.TokenizeErrorKind.TooLong, error.Kind);
+        Assert.Equal($"Input length {EngineIds(LongText, EncodeSettings.Default).Length} exceeds maximum allowed token size 20", error.Message);
+        Assert.Equal(query, text);
+        Assert.Equal(128256, info.VocabSize);
+        Assert.True(serving);
+    }
+
+    [Fact]
     public void Load_MalformedTokenizerJson_FailsStartupWithPath()
     {
         // Arrange
