@@ -1,72 +1,46 @@
 using NvEmbed.Api.Options;
 using NvEmbed.Contracts.Clients;
-using NvEmbed.Contracts.Grpc;
 
 namespace NvEmbed.Api.Clients;
 
 /// <summary>
-/// Creates the gRPC clients of the tokenizer and the inference workers from the Aspire-style service addresses
-/// (<c>services__tokenizer__grpc__0</c>, <c>services__inference__grpc__0..N</c>).
+/// Creates the Api's backend clients: the shared <see cref="TokenizerClient"/> and <see cref="InferenceClient"/> over every
+/// configured replica (<c>services__tokenizer__grpc__0..N</c>, <c>services__inference__grpc__0..N</c>), or an
+/// <see cref="UnconfiguredBackend"/> when no address is set, so the Api starts and answers 503 naming the variable.
 /// </summary>
 public static class BackendClients
 {
-    /// <summary>The addresses of <paramref name="service"/>'s <paramref name="endpoint"/> endpoint, replica 0 first.</summary>
-    public static IReadOnlyList<Uri> Addresses(IConfiguration configuration, string service, string endpoint)
+    /// <summary>The tokenizer client, or an <see cref="UnconfiguredBackend"/> when no tokenizer address is configured.</summary>
+    public static ITokenizerClient CreateTokenizer(IConfiguration configuration, ApiOptions options, ILoggerFactory loggerFactory)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
-        var addresses = new List<Uri>();
-        for (var i = 0; ; i++)
-        {
-            var value = configuration[$"services:{service}:{endpoint}:{i}"];
-            if (string.IsNullOrWhiteSpace(value))
-            {
-                break;
-            }
-
-            if (!Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri))
-            {
-                throw new InvalidOperationException($"services__{service}__{endpoint}__{i} = '{value}' is not an absolute URI.");
-            }
-
-            addresses.Add(uri);
-        }
-
-        return addresses;
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        var addresses = ServiceAddresses.FromConfiguration(configuration, "tokenizer", "grpc");
+        return addresses.Count == 0
+            ? new UnconfiguredBackend("services__tokenizer__grpc__0")
+            : new TokenizerClient(addresses, ClientOptions(options), loggerFactory.CreateLogger<TokenizerClient>());
     }
 
-    /// <summary>The tokenizer client (replica 0; several tokenizer replicas sit behind one address in Kubernetes).</summary>
-    public static ITokenizerClient CreateTokenizer(IConfiguration configuration, ApiOptions options)
+    /// <summary>The inference client over every worker, or an <see cref="UnconfiguredBackend"/> when no worker address is configured.</summary>
+    public static IInferenceClient CreateInference(IConfiguration configuration, ApiOptions options, ILoggerFactory loggerFactory)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var addresses = Addresses(configuration, "tokenizer", "grpc");
-        if (addresses.Count == 0)
-        {
-            return new UnconfiguredBackend("services__tokenizer__grpc__0");
-        }
-
-        return new GrpcTokenizerClient(new GrpcChannel(addresses[0]), CallTimeout(options), ProbeTimeout(options));
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        var addresses = ServiceAddresses.FromConfiguration(configuration, "inference", "grpc");
+        return addresses.Count == 0
+            ? new UnconfiguredBackend("services__inference__grpc__0")
+            : new InferenceClient(addresses, ClientOptions(options), loggerFactory.CreateLogger<InferenceClient>());
     }
 
-    /// <summary>The inference client: one worker, or a <see cref="InferenceClientPool"/> over several.</summary>
-    public static IInferenceClient CreateInference(IConfiguration configuration, ApiOptions options)
+    /// <summary>
+    /// Work calls carry the request timeout as their deadline, so a worker drops work nobody waits for; metadata and
+    /// health calls get the readiness probe timeout, but at least 5 s so a busy backend is not reported down.
+    /// </summary>
+    private static ServiceClientOptions ClientOptions(ApiOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var addresses = Addresses(configuration, "inference", "grpc");
-        if (addresses.Count == 0)
+        return new ServiceClientOptions
         {
-            return new UnconfiguredBackend("services__inference__grpc__0");
-        }
-
-        var workers = new IInferenceClient[addresses.Count];
-        for (var i = 0; i < workers.Length; i++)
-        {
-            workers[i] = new GrpcInferenceClient(new GrpcChannel(addresses[i]), CallTimeout(options), ProbeTimeout(options));
-        }
-
-        return workers.Length == 1 ? workers[0] : new InferenceClientPool(workers);
+            CallTimeout = TimeSpan.FromSeconds(options.RequestTimeoutSeconds),
+            MetadataTimeout = TimeSpan.FromSeconds(Math.Max(options.ReadinessProbeTimeoutSeconds, 5)),
+        };
     }
-
-    private static TimeSpan CallTimeout(ApiOptions options) => TimeSpan.FromSeconds(options.RequestTimeoutSeconds);
-
-    private static TimeSpan ProbeTimeout(ApiOptions options) => TimeSpan.FromSeconds(Math.Max(options.ReadinessProbeTimeoutSeconds, 5));
 }

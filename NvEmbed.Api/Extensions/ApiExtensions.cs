@@ -37,8 +37,8 @@ public static class ApiExtensions
             sp.GetRequiredService<IOptions<ApiOptions>>().Value.ModelDirectory is { Length: > 0 } dir
                 ? ModelServingSettings.Load(dir)
                 : new ModelServingSettings());
-        services.TryAddSingleton(static sp => BackendClients.CreateTokenizer(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IOptions<ApiOptions>>().Value));
-        services.TryAddSingleton(static sp => BackendClients.CreateInference(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IOptions<ApiOptions>>().Value));
+        services.TryAddSingleton(static sp => BackendClients.CreateTokenizer(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IOptions<ApiOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
+        services.TryAddSingleton(static sp => BackendClients.CreateInference(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IOptions<ApiOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<BackendState>();
         services.AddSingleton<AdmissionGate>();
         services.AddSingleton<ApiMetrics>();

@@ -7,7 +7,10 @@ namespace NvEmbed.Contracts.Clients;
 /// Client-side load balancing over the replicas of one service: each call goes to the replica with
 /// the fewest calls in flight (ties in turn), and a replica that failed with UNAVAILABLE is skipped
 /// for <see cref="ServiceClientOptions.UnavailableBackoff"/> while the call is retried on another
-/// one. Only for methods that are safe to retry (no side effects): Encode, Decode, Embed, ModelInfo.
+/// one. A replica that refuses the call as overloaded (RESOURCE_EXHAUSTED) or not ready for it
+/// (FAILED_PRECONDITION) is not backed off (the condition lasts milliseconds) but the call still moves
+/// on to a replica not yet tried; the call fails with the last replica's error once every replica
+/// failed. Only for methods that are safe to retry (no side effects): Encode, Decode, Embed, ModelInfo.
 /// </summary>
 internal sealed class ReplicaSet : IDisposable
 {
@@ -44,11 +47,14 @@ internal sealed class ReplicaSet : IDisposable
 
     public IReadOnlyList<Uri> Addresses => Array.ConvertAll(_replicas, r => r.Channel.Address);
 
-    /// <summary>Runs <paramref name="call"/> on the least busy replica, moving on to another one after UNAVAILABLE.</summary>
+    /// <summary>
+    /// Runs <paramref name="call"/> on the least busy replica, moving on to another one after UNAVAILABLE,
+    /// RESOURCE_EXHAUSTED or FAILED_PRECONDITION.
+    /// </summary>
     public async Task<T> CallAsync<T>(Func<GrpcChannel, Task<T>> call)
     {
         bool[]? tried = null;
-        GrpcCallException? lastUnavailable = null;
+        GrpcCallException? lastFailure = null;
         for (var attempt = 0; attempt < _replicas.Length; attempt++)
         {
             var replica = Pick(tried);
@@ -68,7 +74,14 @@ internal sealed class ReplicaSet : IDisposable
             {
                 replica.MarkUnavailable(_options.UnavailableBackoff);
                 ClientLog.ReplicaUnavailable(_logger, replica.Channel.Address, _options.UnavailableBackoff.TotalMilliseconds, ex.Message);
-                lastUnavailable = ex;
+                lastFailure = ex;
+                tried ??= new bool[_replicas.Length];
+                tried[replica.Index] = true;
+            }
+            catch (GrpcCallException ex) when (ex.Status is GrpcStatusCode.ResourceExhausted or GrpcStatusCode.FailedPrecondition)
+            {
+                ClientLog.ReplicaRefused(_logger, replica.Channel.Address, ex.Status, ex.Message);
+                lastFailure = ex;
                 tried ??= new bool[_replicas.Length];
                 tried[replica.Index] = true;
             }
@@ -78,7 +91,7 @@ internal sealed class ReplicaSet : IDisposable
             }
         }
 
-        throw (Exception?)lastUnavailable ?? new InvalidOperationException("No replica was tried. This is a bug.");
+        throw (Exception?)lastFailure ?? new InvalidOperationException("No replica was tried. This is a bug.");
     }
 
     /// <summary>True when at least one replica answers its health check with SERVING.</summary>

@@ -1,7 +1,5 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using NvEmbed.Api.Clients;
 using NvEmbed.Api.Options;
 using NvEmbed.Tests.Api.Fakes;
 
@@ -52,23 +50,5 @@ public sealed class NimEnvironmentTests
 
         // Assert
         Assert.Equal(64, options.MaxBatchSize);
-    }
-
-    [Fact]
-    public void Addresses_ServiceVariables_AreReadInReplicaOrder()
-    {
-        // Arrange
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["services:inference:grpc:0"] = "http://127.0.0.1:5001",
-            ["services:inference:grpc:1"] = "http://127.0.0.1:5002",
-            ["services:inference:grpc:3"] = "http://127.0.0.1:5004",
-        }).Build();
-
-        // Act
-        var addresses = BackendClients.Addresses(configuration, "inference", "grpc");
-
-        // Assert
-        Assert.Equal(["http://127.0.0.1:5001/", "http://127.0.0.1:5002/"], addresses.Select(a => a.ToString()));
     }
 }

@@ -25,6 +25,9 @@ public sealed class FakeInferenceWorker(int replica)
     /// <summary>When true, Embed fails with UNAVAILABLE (a replica that is shutting down).</summary>
     public bool AnswerUnavailable { get; set; }
 
+    /// <summary>When set, Embed fails with this status (e.g. RESOURCE_EXHAUSTED: a replica whose queue is full).</summary>
+    public GrpcStatusCode? FailWith { get; set; }
+
     /// <summary>Holds Embed calls until <see cref="Release"/>.</summary>
     public void Hold() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -53,6 +56,11 @@ public sealed class FakeInferenceWorker(int replica)
         if (AnswerUnavailable)
         {
             throw new GrpcCallException(GrpcStatusCode.Unavailable, $"replica {replica} is draining");
+        }
+
+        if (FailWith is { } status)
+        {
+            throw new GrpcCallException(status, $"replica {replica} refuses the call");
         }
 
         await _gate.Task.WaitAsync(context.CancellationToken);

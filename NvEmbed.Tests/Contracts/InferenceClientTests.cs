@@ -147,6 +147,73 @@ public class InferenceClientTests
         Assert.Equal(4f, MemoryMarshal.Cast<byte, float>(batch.Vectors[0].Span)[0]);
     }
 
+    [Theory]
+    [InlineData(GrpcStatusCode.ResourceExhausted)]
+    [InlineData(GrpcStatusCode.FailedPrecondition)]
+    public async Task EmbedAsync_ReplicaRefusesCall_ServedByTheOtherAndNotBackedOff(GrpcStatusCode refusal)
+    {
+        // Arrange
+        var overloaded = new FakeInferenceWorker(replica: 0) { FailWith = refusal };
+        var healthy = new FakeInferenceWorker(replica: 1);
+        await using var serverA = await GrpcTestServer.StartAsync(map: overloaded.Map);
+        await using var serverB = await GrpcTestServer.StartAsync(map: healthy.Map);
+        using var client = new InferenceClient([serverA.Address, serverB.Address],
+            new ServiceClientOptions { UnavailableBackoff = TimeSpan.FromMinutes(1) });
+
+        // Act
+        var replicas = new List<float>();
+        for (var i = 0; i < 6; i++)
+        {
+            var batch = await client.EmbedAsync(new[] { 1 }, new[] { 0, 1 }, 0, true, CancellationToken.None).WaitAsync(s_timeout);
+            replicas.Add(MemoryMarshal.Cast<byte, float>(batch.Vectors[0].Span)[2]);
+        }
+
+        // Assert: every call answered by the healthy replica; the refusing one was asked again (a full
+        // queue drains in milliseconds, so it is not skipped for the UNAVAILABLE back-off).
+        Assert.All(replicas, replica => Assert.Equal(1f, replica));
+        Assert.Equal(6, healthy.Calls);
+        Assert.InRange(overloaded.Calls, 2, 6);
+    }
+
+    [Fact]
+    public async Task EmbedAsync_AllReplicasOverloaded_ResourceExhaustedAfterEachTriedOnce()
+    {
+        // Arrange
+        var a = new FakeInferenceWorker(replica: 0) { FailWith = GrpcStatusCode.ResourceExhausted };
+        var b = new FakeInferenceWorker(replica: 1) { FailWith = GrpcStatusCode.ResourceExhausted };
+        await using var serverA = await GrpcTestServer.StartAsync(map: a.Map);
+        await using var serverB = await GrpcTestServer.StartAsync(map: b.Map);
+        using var client = new InferenceClient([serverA.Address, serverB.Address]);
+
+        // Act
+        var error = await Assert.ThrowsAsync<GrpcCallException>(() =>
+            client.EmbedAsync(new[] { 1 }, new[] { 0, 1 }, 0, true, CancellationToken.None).WaitAsync(s_timeout));
+
+        // Assert
+        Assert.Equal(GrpcStatusCode.ResourceExhausted, error.Status);
+        Assert.Equal((1, 1), (a.Calls, b.Calls));
+    }
+
+    [Fact]
+    public async Task EmbedAsync_IdleReplicasSequentialCalls_TakeTurns()
+    {
+        // Arrange
+        var a = new FakeInferenceWorker(replica: 0);
+        var b = new FakeInferenceWorker(replica: 1);
+        await using var serverA = await GrpcTestServer.StartAsync(map: a.Map);
+        await using var serverB = await GrpcTestServer.StartAsync(map: b.Map);
+        using var client = new InferenceClient([serverA.Address, serverB.Address]);
+
+        // Act
+        for (var i = 0; i < 6; i++)
+        {
+            await client.EmbedAsync(new[] { 300 }, new[] { 0, 1 }, 0, true, CancellationToken.None).WaitAsync(s_timeout);
+        }
+
+        // Assert
+        Assert.Equal((3, 3), (a.Calls, b.Calls));
+    }
+
     [Fact]
     public async Task EmbedAsync_AllReplicasRefuseConnections_Unavailable()
     {
