@@ -26,7 +26,7 @@ public static class ServiceDefaultsExtensions
         builder.ConfigureLogging();
         builder.AddNvEmbedTelemetry();
         builder.Services.AddHealthChecks();
-        builder.Services.AddSingleton<PrometheusMetrics>();
+        builder.Services.AddSingleton(sp => new PrometheusMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddHostedService<MetricsCollectionStarter>();
         builder.Services.AddHostedService<ParentProcessWatcher>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(8));

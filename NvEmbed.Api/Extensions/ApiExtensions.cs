@@ -42,7 +42,6 @@ public static class ApiExtensions
         services.AddSingleton<BackendState>();
         services.AddSingleton<AdmissionGate>();
         services.AddSingleton<ApiMetrics>();
-        services.AddHostedService<MetricsRegistryStarter>();
         services.AddSingleton<EmbeddingService>();
         services.AddHealthChecks().AddCheck<BackendHealthCheck>("backends", tags: [ServiceDefaultsExtensions.ReadyTag]);
         return builder;
