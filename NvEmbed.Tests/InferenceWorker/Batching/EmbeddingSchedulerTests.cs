@@ -100,9 +100,11 @@ public class EmbeddingSchedulerTests
         Assert.True(await backend.RunStarted.WaitAsync(s_timeout));
         var queued = new[] { harness.EmbedAsync([Enumerable.Range(1, 100).ToArray(), Enumerable.Range(1, 100).ToArray()]), harness.EmbedAsync([Enumerable.Range(1, 90).ToArray()]) };
 
-        // Act: 290 tokens queued; 20 more go over the bound.
-        var refused = Assert.Throws<EmbeddingException>(() => { _ = harness.EmbedAsync([Enumerable.Range(1, 20).ToArray()]); });
-        var fits = harness.EmbedAsync([Enumerable.Range(1, 10).ToArray()]);
+        // Act: 290 tokens admitted; one full batch (100) is prepared ahead for the busy session and leaves
+        // the queue, so 190 stay queued: 120 more go over the bound, 110 fit.
+        await WaitUntilAsync(() => harness.Scheduler.QueuedTokens == 190);
+        var refused = Assert.Throws<EmbeddingException>(() => { _ = harness.EmbedAsync([Enumerable.Range(1, 100).ToArray(), Enumerable.Range(1, 20).ToArray()]); });
+        var fits = harness.EmbedAsync([Enumerable.Range(1, 100).ToArray(), Enumerable.Range(1, 10).ToArray()]);
         backend.Gate.Set();
 
         // Assert
@@ -398,5 +400,15 @@ public class EmbeddingSchedulerTests
 
         // Act + Assert
         Assert.Throws<ArgumentException>(() => new EmbeddingScheduler(backends, new SchedulerOptions(), new SchedulerMetrics(metrics.Factory), new CapturingLogger<EmbeddingScheduler>()));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + s_timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
+            await Task.Delay(5);
+        }
     }
 }
