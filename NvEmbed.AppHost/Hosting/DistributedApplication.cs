@@ -116,9 +116,10 @@ public sealed class DistributedApplication : IAsyncDisposable
         if (_builder.Model is { } model && _builder.Projects.Any(p => p.Model is not null))
         {
             _log.Info(model.IsDefault
-                ? $"No NVEMBED_MODEL_DIR: serving the embedded default model from {model.Directory}"
-                : $"Serving the model in {model.Directory}");
+                ? $"No NVEMBED_MODEL_DIR: serving the embedded default model (generated weights), cached in {model.Location}"
+                : $"Serving the model in {model.Location}");
             await model.EnsureAsync(line => _log.Line("model", line), cancellationToken);
+            _log.Info($"Model directory: {model.Directory}");
         }
 
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -12,17 +12,24 @@ public sealed class ModelResource
     /// <summary>The manifest parameter that carries the model directory in a deployment.</summary>
     public const string ParameterName = "model-dir";
 
+    private readonly string _cacheRoot;
+    private string? _directory;
+
     internal ModelResource(string? configuredDirectory, string cacheRoot)
     {
         IsDefault = string.IsNullOrWhiteSpace(configuredDirectory);
-        Directory = IsDefault ? Path.Combine(cacheRoot, "models", "default") : Path.GetFullPath(configuredDirectory!);
+        _cacheRoot = Path.Combine(cacheRoot, "models");
+        _directory = IsDefault ? null : Path.GetFullPath(configuredDirectory!);
     }
 
     /// <summary>True when no model was configured and the embedded default is served.</summary>
     public bool IsDefault { get; }
 
-    /// <summary>The model directory.</summary>
-    public string Directory { get; }
+    /// <summary>The model directory; for the default model, known once <see cref="EnsureAsync"/> has run.</summary>
+    public string Directory => _directory ?? throw new InvalidOperationException("The default model's directory is known only after EnsureAsync. This is a bug.");
+
+    /// <summary>Where it is, for messages: the directory, or the cache the default model goes to.</summary>
+    public string Location => _directory ?? _cacheRoot;
 
     /// <summary>Makes sure the directory can be served: creates the default model if needed, checks a configured one exists.</summary>
     internal async Task EnsureAsync(Action<string> log, CancellationToken cancellationToken)
@@ -44,14 +51,16 @@ public sealed class ModelResource
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { ServiceProjects.AssemblyPath("inference"), "create-model", "--default", "--out", Directory })
+        // It prints the model's directory (versioned inside the cache) on stdout, progress on stderr.
+        foreach (var arg in new[] { ServiceProjects.AssemblyPath("inference"), "create-model", "--default", "--out", _cacheRoot })
         {
             info.ArgumentList.Add(arg);
         }
 
         info.Environment["ORT_DISABLE_TELEMETRY"] = "1";
         using var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start.");
-        var output = Task.WhenAll(Pump(process.StandardOutput), Pump(process.StandardError));
+        string? printed = null;
+        var output = Task.WhenAll(Pump(process.StandardOutput, line => printed = line), Pump(process.StandardError, log));
         try
         {
             await process.WaitForExitAsync(cancellationToken);
@@ -65,14 +74,24 @@ public sealed class ModelResource
         await output;
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"Creating the default model in '{Directory}' failed (exit code {process.ExitCode}); see the [model] lines above.");
+            throw new InvalidOperationException($"Creating the default model in '{_cacheRoot}' failed (exit code {process.ExitCode}); see the [model] lines above.");
         }
 
-        async Task Pump(StreamReader reader)
+        if (string.IsNullOrWhiteSpace(printed) || !System.IO.Directory.Exists(printed.Trim()))
+        {
+            throw new InvalidOperationException($"create-model --default printed no model directory (got '{printed}'). This is a bug.");
+        }
+
+        _directory = printed.Trim();
+
+        static async Task Pump(StreamReader reader, Action<string> onLine)
         {
             while (await reader.ReadLineAsync(CancellationToken.None) is { } line)
             {
-                log(line);
+                if (line.Length > 0)
+                {
+                    onLine(line);
+                }
             }
         }
     }

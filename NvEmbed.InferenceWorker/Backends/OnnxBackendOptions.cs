@@ -1,0 +1,38 @@
+using NvEmbed.InferenceWorker.Models.Onnx;
+
+namespace NvEmbed.InferenceWorker.Backends;
+
+/// <summary>How <see cref="OnnxBackend"/> opens a model.</summary>
+public sealed record OnnxBackendOptions
+{
+    /// <summary>"cpu" or "cuda". Default "cpu": it runs everywhere; CUDA needs the plugin (-p:NvEmbedCuda=true) and a GPU.</summary>
+    public string ExecutionProvider { get; init; } = "cpu";
+
+    /// <summary>Which CUDA device (index among those the provider finds). Default 0. One worker replica per GPU.</summary>
+    public int DeviceId { get; init; }
+
+    /// <summary>
+    /// CPU threads for one inference. Default 0: ONNX Runtime's choice (one per physical core), which
+    /// is right when the worker has the machine to itself.
+    /// </summary>
+    public int IntraOpThreads { get; init; }
+
+    /// <summary>
+    /// Weight precision of a graph built from safetensors: "fp32", "fp16" or "bf16". Default null:
+    /// the safetensors' own precision (a graph already built in another precision is rebuilt only when
+    /// this is set).
+    /// </summary>
+    public string? Precision { get; init; }
+
+    /// <summary>Plain or fused operators for a built graph. Default <see cref="GraphVariant.Fused"/> (faster; checked against plain by the tests).</summary>
+    public GraphVariant GraphVariant { get; init; } = GraphVariant.Fused;
+
+    /// <summary>
+    /// A ready-made ONNX model (a .onnx file, or a folder holding one) used instead of the model
+    /// directory's onnx/. The NIM's <c>NIM_CUSTOM_MODEL</c> maps here. Default null.
+    /// </summary>
+    public string? CustomModelPath { get; init; }
+
+    /// <summary>Build onnx/ from the weights when it is missing or stale. Default true (the first start builds, with progress).</summary>
+    public bool BuildIfMissing { get; init; } = true;
+}

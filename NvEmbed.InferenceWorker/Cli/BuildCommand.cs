@@ -1,0 +1,39 @@
+using NvEmbed.InferenceWorker.Models;
+using NvEmbed.InferenceWorker.Models.Onnx;
+using NvEmbed.InferenceWorker.Models.Safetensors;
+
+namespace NvEmbed.InferenceWorker.Cli;
+
+/// <summary>
+/// <c>build --model-dir &lt;dir&gt; [--precision fp32|fp16|bf16] [--variant fused|plain] [--lora &lt;adapter-dir&gt;]
+/// [--external-data]</c>: writes <c>&lt;dir&gt;/onnx/</c> from config.json + safetensors.
+/// </summary>
+public static class BuildCommand
+{
+    /// <summary>Runs the command; returns the exit code.</summary>
+    public static int Run(CommandArguments args, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var modelDir = args.Require("model-dir");
+        var precision = args.Get("precision");
+        var options = new LlamaOnnxBuildOptions
+        {
+            Precision = precision is null ? null : SafetensorsDTypes.ParsePrecision(precision),
+            Variant = ParseVariant(args.Get("variant")),
+            LoraDirectory = args.Get("lora"),
+            ExternalDataThresholdBytes = args.Has("external-data") ? 0 : new LlamaOnnxBuildOptions().ExternalDataThresholdBytes,
+        };
+        args.RejectUnknown();
+        var model = ModelDirectory.Open(modelDir);
+        LlamaOnnxBuilder.Build(model, options, new StderrProgress(error));
+        return 0;
+    }
+
+    /// <summary>Parses "fused" or "plain" (default fused).</summary>
+    public static GraphVariant ParseVariant(string? value) => value?.ToLowerInvariant() switch
+    {
+        null or "fused" => GraphVariant.Fused,
+        "plain" => GraphVariant.Plain,
+        _ => throw new CommandLineException($"--variant must be fused or plain, not '{value}'."),
+    };
+}
