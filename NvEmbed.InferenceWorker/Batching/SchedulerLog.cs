@@ -31,4 +31,7 @@ internal static partial class SchedulerLog
 
     [LoggerMessage(9, LogLevel.Debug, "Request refused: {Message}")]
     public static partial void Refused(ILogger logger, string message);
+
+    [LoggerMessage(10, LogLevel.Information, "{Progress}")]
+    public static partial void LoadProgress(ILogger logger, string progress);
 }

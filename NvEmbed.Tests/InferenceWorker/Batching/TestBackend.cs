@@ -26,8 +26,19 @@ public sealed class TestBackend : IEmbeddingBackend
     /// <summary>When set, each run waits for it (to hold the backend busy while a test queues work).</summary>
     public ManualResetEventSlim? Gate { get; set; }
 
-    /// <summary>Set when a run starts (before it waits on <see cref="Gate"/>).</summary>
+    /// <summary>Released when a run starts (before it waits on <see cref="Gate"/>).</summary>
     public SemaphoreSlim RunStarted { get; } = new(0);
+
+    /// <summary>Holds every later run at a closed gate, forgetting runs that already started (the warm-up).</summary>
+    public ManualResetEventSlim HoldRuns()
+    {
+        while (RunStarted.Wait(0))
+        {
+        }
+
+        Gate = new ManualResetEventSlim(false);
+        return Gate;
+    }
 
     /// <summary>Sleep per run plus per padded token, to stand in for compute.</summary>
     public TimeSpan DelayPerBatch { get; set; }

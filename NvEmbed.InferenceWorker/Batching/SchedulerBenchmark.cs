@@ -1,0 +1,238 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using NvEmbed.InferenceWorker.Backends;
+
+namespace NvEmbed.InferenceWorker.Batching;
+
+/// <summary>
+/// <c>bench-scheduler</c>: drives the scheduler directly with a realistic mix of lengths (70% queries of
+/// 8–48 tokens, 30% passages of 64–512) from closed-loop callers at several concurrencies, with batching on
+/// and with batches of one row, and prints requests/s, tokens/s, p50/p99 latency and the padding ratio.
+/// Not a test: it takes minutes.
+/// </summary>
+/// <remarks>
+/// Options: <c>--backend synthetic|onnx</c>, <c>--model-dir DIR</c> (onnx), <c>--sessions N</c>,
+/// <c>--threads N</c> (onnx intra-op threads), <c>--concurrency 1,8,32</c>, <c>--seconds S</c> per point,
+/// <c>--max-batch-tokens N</c>, <c>--max-length N</c> (cap on passage length), <c>--modes batched,single</c>,
+/// <c>--max-padding R</c> (the scheduler's padding limit).
+/// </remarks>
+public static class SchedulerBenchmark
+{
+    /// <summary>Runs the benchmark; returns the exit code.</summary>
+    public static Task<int> RunAsync(string[] args) => RunAsync(args, static (_, _) => null, Console.Out);
+
+    /// <summary>
+    /// As <see cref="RunAsync(string[])"/>; <paramref name="openBackend"/> opens the backend of a session for
+    /// <c>--backend</c> values other than "synthetic" (given the option map and the session index), or returns null.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, Func<IReadOnlyDictionary<string, string>, int, IEmbeddingBackend?> openBackend, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(openBackend);
+        ArgumentNullException.ThrowIfNull(output);
+        var options = ParseOptions(args);
+        var backendKind = Get(options, "backend", "synthetic");
+        var sessions = int.Parse(Get(options, "sessions", "1"), CultureInfo.InvariantCulture);
+        var seconds = double.Parse(Get(options, "seconds", "10"), CultureInfo.InvariantCulture);
+        var budget = int.Parse(Get(options, "max-batch-tokens", "16384"), CultureInfo.InvariantCulture);
+        var maxLength = int.Parse(Get(options, "max-length", "512"), CultureInfo.InvariantCulture);
+        var concurrencies = Get(options, "concurrency", "1,8,32").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
+        var modes = Get(options, "modes", "batched,single").Split(',');
+        var maxPadding = double.Parse(Get(options, "max-padding", new SchedulerOptions().MaxPaddingRatio.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+
+        var backends = new List<IEmbeddingBackend>();
+        for (var i = 0; i < sessions; i++)
+        {
+            backends.Add(backendKind == "synthetic"
+                ? new SyntheticBackend(2048, 8192, TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(1))
+                : openBackend(options, i) ?? throw new ArgumentException($"Unknown --backend '{backendKind}'."));
+        }
+
+        try
+        {
+            await output.WriteLineAsync($"backend {backendKind} ({backends[0].Info.ExecutionProvider}, {backends[0].Info.Precision}), {sessions} session(s), budget {budget} tokens, padding limit {maxPadding:P0}, {seconds:F0} s per point, {Environment.ProcessorCount} cores").ConfigureAwait(false);
+            await output.WriteLineAsync("| mode | callers | req/s | tokens/s | p50 ms | p99 ms | padding | rows/batch | errors |").ConfigureAwait(false);
+            await output.WriteLineAsync("|---|---|---|---|---|---|---|---|---|").ConfigureAwait(false);
+            foreach (var mode in modes)
+            {
+                foreach (var callers in concurrencies)
+                {
+                    var schedulerOptions = new SchedulerOptions { MaxBatchTokens = budget, MaxBatchRows = mode == "single" ? 1 : 1024, MaxPaddingRatio = maxPadding };
+                    var point = await RunPointAsync(backends, schedulerOptions, callers, TimeSpan.FromSeconds(seconds), maxLength).ConfigureAwait(false);
+                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"| {mode} | {callers} | {point.RequestsPerSecond:F1} | {point.TokensPerSecond:F0} | {point.P50:F1} | {point.P99:F1} | {point.Padding:P1} | {point.RowsPerBatch:F1} | {point.Errors} |")).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var backend in backends)
+            {
+                backend.Dispose();
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>A length from the mix: 70% queries (8–48 tokens), 30% passages (64–<paramref name="maxLength"/>).</summary>
+    public static int NextLength(Random random, int maxLength)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        return random.NextDouble() < 0.7 ? random.Next(8, 49) : random.Next(64, Math.Max(65, maxLength + 1));
+    }
+
+    private static async Task<Point> RunPointAsync(IReadOnlyList<IEmbeddingBackend> backends, SchedulerOptions options, int callers, TimeSpan duration, int maxLength)
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meterFactory = services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        var counting = backends.Select(b => new CountingBackend(b)).ToArray();
+        var measuring = 0;
+        var scheduler = new EmbeddingScheduler(counting, options, new SchedulerMetrics(meterFactory), NullLogger<EmbeddingScheduler>.Instance);
+        scheduler.Start();
+        var latencies = new List<double>[callers];
+        var tokens = new long[callers];
+        var errors = 0;
+        var warmUp = TimeSpan.FromSeconds(Math.Min(2, duration.TotalSeconds / 5));
+        var started = Stopwatch.GetTimestamp();
+        var measureFrom = started + (long)(warmUp.TotalSeconds * Stopwatch.Frequency);
+        var end = measureFrom + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var tasks = new Task[callers];
+        for (var c = 0; c < callers; c++)
+        {
+            var caller = c;
+            latencies[caller] = [];
+            tasks[caller] = Task.Run(async () =>
+            {
+                var random = new Random(1000 + caller);
+                while (true)
+                {
+                    var now = Stopwatch.GetTimestamp();
+                    if (now >= end)
+                    {
+                        return;
+                    }
+
+                    if (now >= measureFrom && Interlocked.Exchange(ref measuring, 1) == 0)
+                    {
+                        foreach (var backend in counting)
+                        {
+                            backend.Reset();
+                        }
+                    }
+
+                    var length = NextLength(random, maxLength);
+                    var ids = new int[length];
+                    for (var i = 0; i < length; i++)
+                    {
+                        ids[i] = random.Next(1, 32000);
+                    }
+
+                    var sent = Stopwatch.GetTimestamp();
+                    try
+                    {
+                        await scheduler.EmbedAsync(ids, [0, length], 0, true, null, CancellationToken.None).ConfigureAwait(false);
+                    }
+                    catch (EmbeddingException)
+                    {
+                        Interlocked.Increment(ref errors);
+                        continue;
+                    }
+
+                    if (sent >= measureFrom && Stopwatch.GetTimestamp() <= end)
+                    {
+                        latencies[caller].Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
+                        tokens[caller] += length;
+                    }
+                }
+            });
+        }
+
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+        await scheduler.DisposeAsync().ConfigureAwait(false);
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        var seconds = duration.TotalSeconds;
+        return new Point(
+            all.Length / seconds,
+            tokens.Sum() / seconds,
+            Percentile(all, 0.50),
+            Percentile(all, 0.99),
+            counting.Average(b => b.PaddingRatio),
+            counting.Average(b => b.RowsPerBatch),
+            errors);
+    }
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+    private static Dictionary<string, string> ParseOptions(string[] args)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+            {
+                if (i == 0)
+                {
+                    continue; // the command's own name
+                }
+
+                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'.");
+            }
+
+            options[args[i][2..]] = args[++i];
+        }
+
+        return options;
+    }
+
+    private static string Get(IReadOnlyDictionary<string, string> options, string name, string fallback) =>
+        options.TryGetValue(name, out var value) ? value : fallback;
+
+    private readonly record struct Point(double RequestsPerSecond, double TokensPerSecond, double P50, double P99, double Padding, double RowsPerBatch, int Errors);
+
+    /// <summary>Counts what the scheduler hands a backend: batches, rows, padded and real tokens.</summary>
+    private sealed class CountingBackend(IEmbeddingBackend inner) : IEmbeddingBackend
+    {
+        private long _batches;
+        private long _rows;
+        private long _padded;
+        private long _real;
+
+        public BackendInfo Info => inner.Info;
+
+        public double PaddingRatio => _padded == 0 ? 0 : 1 - ((double)_real / _padded);
+
+        public double RowsPerBatch => _batches == 0 ? 0 : (double)_rows / _batches;
+
+        public void Reset()
+        {
+            Interlocked.Exchange(ref _batches, 0);
+            Interlocked.Exchange(ref _rows, 0);
+            Interlocked.Exchange(ref _padded, 0);
+            Interlocked.Exchange(ref _real, 0);
+        }
+
+        public void Run(BackendBatch batch, Span<float> pooled)
+        {
+            inner.Run(batch, pooled);
+            var real = 0;
+            foreach (var length in batch.Lengths.Span)
+            {
+                real += length;
+            }
+
+            Interlocked.Increment(ref _batches);
+            Interlocked.Add(ref _rows, batch.Rows);
+            Interlocked.Add(ref _padded, (long)batch.Rows * batch.SequenceLength);
+            Interlocked.Add(ref _real, real);
+        }
+
+        public void Dispose()
+        {
+            // The benchmark disposes the inner backends once, after every point.
+        }
+    }
+}
