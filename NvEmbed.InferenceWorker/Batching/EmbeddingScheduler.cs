@@ -209,6 +209,12 @@ public sealed class EmbeddingScheduler : IAsyncDisposable
         job.RegisterCancellation(cancellationToken, _onCancelled);
         _incoming.Enqueue(job);
         Wake();
+        if (_stopping)
+        {
+            // Lost a race with DisposeAsync: the batcher may already be gone, so answer here.
+            job.Fail(new EmbeddingException(EmbedErrorKind.Unavailable, "The inference worker is shutting down."));
+        }
+
         return job.Task;
     }
 

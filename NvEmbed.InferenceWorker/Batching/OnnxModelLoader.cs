@@ -70,9 +70,14 @@ public sealed class OnnxModelLoader(IOptions<InferenceWorkerOptions> options, IL
         return [.. sizes];
     }
 
-    /// <summary>NIM_CACHE_PATH is mapped onto the options; without it: <c>$XDG_CACHE_HOME/nvembed</c>, else <c>~/.cache/nvembed</c> (as the AppHost).</summary>
-    private static string DefaultCacheDir()
+    /// <summary><c>NIM_CACHE_PATH</c>, else <c>$XDG_CACHE_HOME/nvembed</c>, else <c>~/.cache/nvembed</c> (as the AppHost).</summary>
+    public static string DefaultCacheDir()
     {
+        if (Environment.GetEnvironmentVariable("NIM_CACHE_PATH") is { Length: > 0 } nimCache)
+        {
+            return nimCache;
+        }
+
         var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
         var root = string.IsNullOrWhiteSpace(xdg)
             ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache")

@@ -3,6 +3,8 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using NvEmbed.InferenceWorker.Backends;
+using NvEmbed.InferenceWorker.Models;
+using NvEmbed.InferenceWorker.Models.Generation;
 
 namespace NvEmbed.InferenceWorker.Batching;
 
@@ -13,24 +15,17 @@ namespace NvEmbed.InferenceWorker.Batching;
 /// Not a test: it takes minutes.
 /// </summary>
 /// <remarks>
-/// Options: <c>--backend synthetic|onnx</c>, <c>--model-dir DIR</c> (onnx), <c>--sessions N</c>,
-/// <c>--threads N</c> (onnx intra-op threads), <c>--concurrency 1,8,32</c>, <c>--seconds S</c> per point,
+/// Options: <c>--backend synthetic|onnx</c>, <c>--model-dir DIR</c> (onnx; default: the embedded default
+/// model), <c>--device cpu|cuda</c>, <c>--sessions N</c>, <c>--threads N</c> (onnx intra-op threads), <c>--concurrency 1,8,32</c>, <c>--seconds S</c> per point,
 /// <c>--max-batch-tokens N</c>, <c>--max-length N</c> (cap on passage length), <c>--modes batched,single</c>,
-/// <c>--max-padding R</c> (the scheduler's padding limit).
+/// <c>--max-padding R</c> (the scheduler's padding limit), <c>--probe</c> (first time the backend alone on a few batch shapes).
 /// </remarks>
 public static class SchedulerBenchmark
 {
-    /// <summary>Runs the benchmark; returns the exit code.</summary>
-    public static Task<int> RunAsync(string[] args) => RunAsync(args, static (_, _) => null, Console.Out);
-
-    /// <summary>
-    /// As <see cref="RunAsync(string[])"/>; <paramref name="openBackend"/> opens the backend of a session for
-    /// <c>--backend</c> values other than "synthetic" (given the option map and the session index), or returns null.
-    /// </summary>
-    public static async Task<int> RunAsync(string[] args, Func<IReadOnlyDictionary<string, string>, int, IEmbeddingBackend?> openBackend, TextWriter output)
+    /// <summary>Runs the benchmark (<paramref name="args"/>[0] is the command's name) and writes its table to <paramref name="output"/>; returns the exit code.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(args);
-        ArgumentNullException.ThrowIfNull(openBackend);
         ArgumentNullException.ThrowIfNull(output);
         var options = ParseOptions(args);
         var backendKind = Get(options, "backend", "synthetic");
@@ -43,16 +38,37 @@ public static class SchedulerBenchmark
         var maxPadding = double.Parse(Get(options, "max-padding", new SchedulerOptions().MaxPaddingRatio.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 
         var backends = new List<IEmbeddingBackend>();
+        ModelDirectory? model = null;
+        if (backendKind == "onnx")
+        {
+            var directory = options.TryGetValue("model-dir", out var dir) ? dir : DefaultModel.EnsureCreated(OnnxModelLoader.DefaultCacheDir(), new Progress<string>(line => output.WriteLine(line)));
+            model = ModelDirectory.Open(directory);
+        }
+        else if (backendKind != "synthetic")
+        {
+            throw new ArgumentException($"Unknown --backend '{backendKind}': synthetic or onnx.");
+        }
+
         for (var i = 0; i < sessions; i++)
         {
-            backends.Add(backendKind == "synthetic"
+            backends.Add(model is null
                 ? new SyntheticBackend(2048, 8192, TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(1))
-                : openBackend(options, i) ?? throw new ArgumentException($"Unknown --backend '{backendKind}'."));
+                : OnnxBackend.Open(model, new OnnxBackendOptions
+                {
+                    ExecutionProvider = Get(options, "device", "cpu"),
+                    DeviceId = i,
+                    IntraOpThreads = int.Parse(Get(options, "threads", "0"), CultureInfo.InvariantCulture),
+                }));
         }
 
         try
         {
             await output.WriteLineAsync($"backend {backendKind} ({backends[0].Info.ExecutionProvider}, {backends[0].Info.Precision}), {sessions} session(s), budget {budget} tokens, padding limit {maxPadding:P0}, {seconds:F0} s per point, {Environment.ProcessorCount} cores").ConfigureAwait(false);
+            if (options.ContainsKey("probe"))
+            {
+                await ProbeAsync(backends[0], output).ConfigureAwait(false);
+            }
+
             await output.WriteLineAsync("| mode | callers | req/s | tokens/s | p50 ms | p99 ms | padding | rows/batch | errors |").ConfigureAwait(false);
             await output.WriteLineAsync("|---|---|---|---|---|---|---|---|---|").ConfigureAwait(false);
             foreach (var mode in modes)
@@ -75,6 +91,34 @@ public static class SchedulerBenchmark
         }
 
         return 0;
+    }
+
+    /// <summary>Times the backend alone on a few batch shapes: what batching can gain on this device.</summary>
+    private static async Task ProbeAsync(IEmbeddingBackend backend, TextWriter output)
+    {
+        await output.WriteLineAsync("| rows × length | ms per batch | tokens/s |").ConfigureAwait(false);
+        await output.WriteLineAsync("|---|---|---|").ConfigureAwait(false);
+        foreach (var (rows, length) in new[] { (1, 32), (4, 32), (16, 32), (64, 32), (1, 256), (4, 256), (16, 256) })
+        {
+            var ids = new long[rows * length];
+            for (var i = 0; i < ids.Length; i++)
+            {
+                ids[i] = 1 + (i % 5000);
+            }
+
+            var lengths = Enumerable.Repeat(length, rows).ToArray();
+            var pooled = new float[rows * backend.Info.HiddenSize];
+            backend.Run(new BackendBatch(rows, length, ids, lengths), pooled);
+            const int repeats = 3;
+            var started = Stopwatch.GetTimestamp();
+            for (var r = 0; r < repeats; r++)
+            {
+                backend.Run(new BackendBatch(rows, length, ids, lengths), pooled);
+            }
+
+            var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds / repeats;
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"| {rows} × {length} | {ms:F1} | {rows * length / (ms / 1000):F0} |")).ConfigureAwait(false);
+        }
     }
 
     /// <summary>A length from the mix: 70% queries (8–48 tokens), 30% passages (64–<paramref name="maxLength"/>).</summary>
@@ -172,6 +216,12 @@ public static class SchedulerBenchmark
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {
+            if (args[i] == "--probe")
+            {
+                options["probe"] = "true";
+                continue;
+            }
+
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
             {
                 if (i == 0)
