@@ -1,8 +1,15 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using NvEmbed.Contracts.Grpc;
+using NvEmbed.Contracts.Inference.V1;
 using NvEmbed.InferenceWorker.Backends;
+using NvEmbed.InferenceWorker.Extensions;
 using NvEmbed.InferenceWorker.Models;
 using NvEmbed.InferenceWorker.Models.Generation;
 
@@ -18,7 +25,7 @@ namespace NvEmbed.InferenceWorker.Batching;
 /// Options: <c>--backend synthetic|onnx</c>, <c>--model-dir DIR</c> (onnx; default: the embedded default
 /// model), <c>--device cpu|cuda</c>, <c>--sessions N</c>, <c>--threads N</c> (onnx intra-op threads), <c>--concurrency 1,8,32</c>, <c>--seconds S</c> per point,
 /// <c>--max-batch-tokens N</c>, <c>--max-length N</c> (cap on passage length), <c>--modes batched,single</c>,
-/// <c>--max-padding R</c> (the scheduler's padding limit), <c>--probe</c> (first time the backend alone on a few batch shapes).
+/// <c>--via scheduler|grpc</c> (in process, or through the worker's gRPC service on loopback), <c>--max-padding R</c> (the scheduler's padding limit), <c>--probe</c> (first time the backend alone on a few batch shapes).
 /// </remarks>
 public static class SchedulerBenchmark
 {
@@ -35,6 +42,7 @@ public static class SchedulerBenchmark
         var maxLength = int.Parse(Get(options, "max-length", "512"), CultureInfo.InvariantCulture);
         var concurrencies = Get(options, "concurrency", "1,8,32").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
         var modes = Get(options, "modes", "batched,single").Split(',');
+        var viaGrpc = Get(options, "via", "scheduler") == "grpc";
         var maxPadding = double.Parse(Get(options, "max-padding", new SchedulerOptions().MaxPaddingRatio.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 
         var backends = new List<IEmbeddingBackend>();
@@ -63,22 +71,22 @@ public static class SchedulerBenchmark
 
         try
         {
-            await output.WriteLineAsync($"backend {backendKind} ({backends[0].Info.ExecutionProvider}, {backends[0].Info.Precision}), {sessions} session(s), budget {budget} tokens, padding limit {maxPadding:P0}, {seconds:F0} s per point, {Environment.ProcessorCount} cores").ConfigureAwait(false);
+            await output.WriteLineAsync($"backend {backendKind} ({backends[0].Info.ExecutionProvider}, {backends[0].Info.Precision}), {sessions} session(s), budget {budget} tokens, padding limit {maxPadding:P0}, {seconds:F0} s per point, {Environment.ProcessorCount} cores, via {(viaGrpc ? "gRPC (Kestrel h2c on loopback, the worker's own wiring)" : "the scheduler directly")}").ConfigureAwait(false);
             if (options.ContainsKey("probe"))
             {
                 await ProbeAsync(backends[0], output).ConfigureAwait(false);
             }
 
-            await output.WriteLineAsync("| mode | callers | req/s | tokens/s | p50 ms | p99 ms | padding | rows/batch | errors |").ConfigureAwait(false);
-            await output.WriteLineAsync("|---|---|---|---|---|---|---|---|---|").ConfigureAwait(false);
+            await output.WriteLineAsync("| mode | callers | req/s | tokens/s | p50 ms | p99 ms | padding | rows/batch | errors | RSS MiB start → end |").ConfigureAwait(false);
+            await output.WriteLineAsync("|---|---|---|---|---|---|---|---|---|---|").ConfigureAwait(false);
             foreach (var mode in modes)
             {
                 foreach (var callers in concurrencies)
                 {
                     var schedulerOptions = new SchedulerOptions { MaxBatchTokens = budget, MaxBatchRows = mode == "single" ? 1 : 1024, MaxPaddingRatio = maxPadding };
-                    var point = await RunPointAsync(backends, schedulerOptions, callers, TimeSpan.FromSeconds(seconds), maxLength).ConfigureAwait(false);
+                    var point = await RunPointAsync(backends, schedulerOptions, callers, TimeSpan.FromSeconds(seconds), maxLength, viaGrpc).ConfigureAwait(false);
                     await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                        $"| {mode} | {callers} | {point.RequestsPerSecond:F1} | {point.TokensPerSecond:F0} | {point.P50:F1} | {point.P99:F1} | {point.Padding:P1} | {point.RowsPerBatch:F1} | {point.Errors} |")).ConfigureAwait(false);
+                        $"| {mode} | {callers} | {point.RequestsPerSecond:F1} | {point.TokensPerSecond:F0} | {point.P50:F1} | {point.P99:F1} | {point.Padding:P1} | {point.RowsPerBatch:F1} | {point.Errors} | {point.RssStart / 1048576.0:F0} → {point.RssEnd / 1048576.0:F0} |")).ConfigureAwait(false);
                 }
             }
         }
@@ -128,19 +136,22 @@ public static class SchedulerBenchmark
         return random.NextDouble() < 0.7 ? random.Next(8, 49) : random.Next(64, Math.Max(65, maxLength + 1));
     }
 
-    private static async Task<Point> RunPointAsync(IReadOnlyList<IEmbeddingBackend> backends, SchedulerOptions options, int callers, TimeSpan duration, int maxLength)
+    private static async Task<Point> RunPointAsync(IReadOnlyList<IEmbeddingBackend> backends, SchedulerOptions options, int callers, TimeSpan duration, int maxLength, bool viaGrpc)
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var meterFactory = services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         var counting = backends.Select(b => new CountingBackend(b)).ToArray();
         var measuring = 0;
-        var scheduler = new EmbeddingScheduler(counting, options, new SchedulerMetrics(meterFactory), NullLogger<EmbeddingScheduler>.Instance);
-        scheduler.Start();
+        ITarget target = viaGrpc
+            ? await GrpcTarget.StartAsync(counting, options).ConfigureAwait(false)
+            : SchedulerTarget.Start(counting, options, meterFactory);
+        await using var targetScope = target.ConfigureAwait(false);
         var latencies = new List<double>[callers];
         var tokens = new long[callers];
         var errors = 0;
         var warmUp = TimeSpan.FromSeconds(Math.Min(2, duration.TotalSeconds / 5));
         var started = Stopwatch.GetTimestamp();
+        var rssStart = 0L;
         var measureFrom = started + (long)(warmUp.TotalSeconds * Stopwatch.Frequency);
         var end = measureFrom + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var tasks = new Task[callers];
@@ -161,6 +172,7 @@ public static class SchedulerBenchmark
 
                     if (now >= measureFrom && Interlocked.Exchange(ref measuring, 1) == 0)
                     {
+                        Interlocked.Exchange(ref rssStart, Environment.WorkingSet);
                         foreach (var backend in counting)
                         {
                             backend.Reset();
@@ -177,9 +189,9 @@ public static class SchedulerBenchmark
                     var sent = Stopwatch.GetTimestamp();
                     try
                     {
-                        await scheduler.EmbedAsync(ids, [0, length], 0, true, null, CancellationToken.None).ConfigureAwait(false);
+                        await target.EmbedAsync(ids).ConfigureAwait(false);
                     }
-                    catch (EmbeddingException)
+                    catch (Exception ex) when (ex is EmbeddingException or GrpcCallException)
                     {
                         Interlocked.Increment(ref errors);
                         continue;
@@ -195,7 +207,7 @@ public static class SchedulerBenchmark
         }
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
-        await scheduler.DisposeAsync().ConfigureAwait(false);
+        var rssEnd = Environment.WorkingSet;
         var all = latencies.SelectMany(l => l).Order().ToArray();
         var seconds = duration.TotalSeconds;
         return new Point(
@@ -205,7 +217,9 @@ public static class SchedulerBenchmark
             Percentile(all, 0.99),
             counting.Average(b => b.PaddingRatio),
             counting.Average(b => b.RowsPerBatch),
-            errors);
+            errors,
+            rssStart,
+            rssEnd);
     }
 
     private static double Percentile(double[] sorted, double p) =>
@@ -241,7 +255,79 @@ public static class SchedulerBenchmark
     private static string Get(IReadOnlyDictionary<string, string> options, string name, string fallback) =>
         options.TryGetValue(name, out var value) ? value : fallback;
 
-    private readonly record struct Point(double RequestsPerSecond, double TokensPerSecond, double P50, double P99, double Padding, double RowsPerBatch, int Errors);
+    private readonly record struct Point(double RequestsPerSecond, double TokensPerSecond, double P50, double P99, double Padding, double RowsPerBatch, int Errors, long RssStart, long RssEnd);
+
+    /// <summary>Where the callers send their sequences.</summary>
+    private interface ITarget : IAsyncDisposable
+    {
+        Task EmbedAsync(int[] ids);
+    }
+
+    /// <summary>The scheduler, called in process.</summary>
+    private sealed class SchedulerTarget(EmbeddingScheduler scheduler) : ITarget
+    {
+        public static SchedulerTarget Start(IReadOnlyList<IEmbeddingBackend> backends, SchedulerOptions options, System.Diagnostics.Metrics.IMeterFactory meterFactory)
+        {
+            var scheduler = new EmbeddingScheduler(backends, options, new SchedulerMetrics(meterFactory), NullLogger<EmbeddingScheduler>.Instance);
+            scheduler.Start();
+            return new SchedulerTarget(scheduler);
+        }
+
+        public Task EmbedAsync(int[] ids) => scheduler.EmbedAsync(ids, [0, ids.Length], 0, true, null, CancellationToken.None);
+
+        public ValueTask DisposeAsync() => scheduler.DisposeAsync();
+    }
+
+    /// <summary>The worker as deployed (its own service wiring, Kestrel h2c on loopback), called through the gRPC transport.</summary>
+    private sealed class GrpcTarget(WebApplication app, GrpcChannel channel) : ITarget
+    {
+        public static async Task<GrpcTarget> StartAsync(IReadOnlyList<IEmbeddingBackend> backends, SchedulerOptions options)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                [SchedulerOptions.SectionName + ":MaxBatchTokens"] = options.MaxBatchTokens.ToString(CultureInfo.InvariantCulture),
+                [SchedulerOptions.SectionName + ":MaxBatchRows"] = options.MaxBatchRows.ToString(CultureInfo.InvariantCulture),
+                [SchedulerOptions.SectionName + ":MaxPaddingRatio"] = options.MaxPaddingRatio.ToString(CultureInfo.InvariantCulture),
+                // The benchmark's backends are warm already; a short warm-up keeps each point quick.
+                [SchedulerOptions.SectionName + ":WarmupSequenceLength"] = "16",
+                [SchedulerOptions.SectionName + ":MaxQueueTokens"] = Math.Max(options.MaxQueueTokens, options.MaxBatchTokens).ToString(CultureInfo.InvariantCulture),
+            });
+            builder.Services.AddSingleton<IModelLoader>(new FixedModelLoader(backends));
+            builder.AddInferenceWorkerServices();
+            var app = builder.Build();
+            app.MapInferenceWorker();
+            await app.StartAsync().ConfigureAwait(false);
+            await app.Services.GetRequiredService<InferenceRuntime>().Ready.ConfigureAwait(false);
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            return new GrpcTarget(app, new GrpcChannel(new Uri(address)));
+        }
+
+        public Task EmbedAsync(int[] ids)
+        {
+            var request = new EmbedRequest();
+            request.InputIds.AddRange(ids);
+            request.CuSeqLengths.Add(0);
+            request.CuSeqLengths.Add((uint)ids.Length);
+            return channel.UnaryAsync(Grpc.InferenceGrpcService.ServiceName, "Embed", request, EmbedResponse.Parser);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            channel.Dispose();
+            await app.StopAsync().ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Serves backends that are already open.</summary>
+    private sealed class FixedModelLoader(IReadOnlyList<IEmbeddingBackend> backends) : IModelLoader
+    {
+        public LoadedModel Load(CancellationToken cancellationToken) =>
+            new(backends, "benchmark", "benchmark", [backends[0].Info.HiddenSize], "benchmark");
+    }
 
     /// <summary>Counts what the scheduler hands a backend: batches, rows, padded and real tokens.</summary>
     private sealed class CountingBackend(IEmbeddingBackend inner) : IEmbeddingBackend
