@@ -42,6 +42,9 @@ public sealed class InferenceWorkerTestServer : IAsyncDisposable
 
     public InferenceRuntime Runtime => _app.Services.GetRequiredService<InferenceRuntime>();
 
+    /// <summary>The worker's bound options.</summary>
+    public InferenceWorkerOptions Options => _app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<InferenceWorkerOptions>>().Value;
+
     /// <summary>The worker's meter factory (to listen to its metrics only).</summary>
     public System.Diagnostics.Metrics.IMeterFactory MeterFactory => _app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
 
@@ -62,7 +65,16 @@ public sealed class InferenceWorkerTestServer : IAsyncDisposable
         builder.AddInferenceWorkerServices();
         var app = builder.Build();
         app.MapInferenceWorker();
-        await app.StartAsync().WaitAsync(Timeout);
+        try
+        {
+            await app.StartAsync().WaitAsync(Timeout);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         return new InferenceWorkerTestServer(app, new Uri(address), errors);
     }
