@@ -11,11 +11,21 @@ public sealed class SchedulerOptions
     /// <summary>The configuration section.</summary>
     public const string SectionName = "InferenceWorker:Batching";
 
+    /// <summary>The token budget used on the CPU execution provider when none is configured.</summary>
+    /// <remarks>
+    /// On a CPU a batch costs about its token count (measured with <c>bench-scheduler --probe</c> on the
+    /// default model: tokens/s stops growing past a few hundred tokens per batch), so a large budget only
+    /// makes a lone caller wait behind a multi-second batch, and a warm-up of 2 × 8192 tokens would
+    /// need gigabytes for attention scores.
+    /// </remarks>
+    public const int CpuMaxBatchTokens = 2048;
+
     /// <summary>
-    /// Most padded tokens (rows × longest row) in one batch. Default 16384, TEI's
+    /// Most padded tokens (rows × longest row) in one batch. Default 16384 on a GPU, TEI's
     /// <c>--max-batch-tokens</c> default: on the target model it is past the point (~290 tokens per
     /// batch on an H100, see anchors.md) where a batch stops being bound by weight reads, and its
-    /// activations fit a 24 GB card. Also the longest sequence the worker accepts.
+    /// activations fit a 24 GB card; <see cref="CpuMaxBatchTokens"/> on the CPU execution provider
+    /// unless set. Also the longest sequence the worker accepts.
     /// </summary>
     [Range(1, 1 << 24)]
     public int MaxBatchTokens { get; set; } = 16384;

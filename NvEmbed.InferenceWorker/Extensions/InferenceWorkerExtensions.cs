@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using NvEmbed.Contracts.Grpc;
 using NvEmbed.Contracts.Health.V1;
 using NvEmbed.Contracts.Inference.V1;
@@ -37,6 +38,14 @@ public static class InferenceWorkerExtensions
             .ValidateOnStart();
         services.AddOptions<SchedulerOptions>()
             .BindConfiguration(SchedulerOptions.SectionName)
+            .PostConfigure<IConfiguration, IOptions<InferenceWorkerOptions>>((options, configuration, worker) =>
+            {
+                if (configuration[SchedulerOptions.SectionName + ":MaxBatchTokens"] is null
+                    && string.Equals(worker.Value.ExecutionProvider, "cpu", StringComparison.OrdinalIgnoreCase))
+                {
+                    options.MaxBatchTokens = SchedulerOptions.CpuMaxBatchTokens;
+                }
+            })
             .ValidateDataAnnotations()
             .Validate(o => o.MaxQueueTokens >= o.MaxBatchTokens, "InferenceWorker:Batching:MaxQueueTokens must be at least MaxBatchTokens.")
             .Validate(o => o.MaxBatchWait >= TimeSpan.Zero && o.MaxBatchWait <= TimeSpan.FromSeconds(1), "InferenceWorker:Batching:MaxBatchWait must be between 0 and 1 second.")

@@ -41,4 +41,32 @@ public class InferenceWorkerOptionsTests
         Assert.Equal("/models/x", options.ModelDir);
         Assert.Equal([2, 5, 2], Enumerable.Range(0, options.Sessions).Select(options.DeviceFor));
     }
+
+    [Theory]
+    [InlineData(null, null, 2048)]
+    [InlineData("cuda", null, 16384)]
+    [InlineData(null, "4096", 4096)]
+    public async Task Start_BatchBudgetNotSet_CpuGetsTheCpuBudget(string? provider, string? budget, int expected)
+    {
+        // Arrange
+        var loader = new TestModelLoader(new Batching.TestBackend());
+        var configuration = new Dictionary<string, string?>();
+        if (provider is not null)
+        {
+            configuration["InferenceWorker:ExecutionProvider"] = provider;
+        }
+
+        if (budget is not null)
+        {
+            configuration["InferenceWorker:Batching:MaxBatchTokens"] = budget;
+        }
+
+        // Act
+        await using var server = await InferenceWorkerTestServer.StartAsync(loader, configuration);
+        await server.WaitServingAsync();
+        var info = await server.ModelInfoAsync();
+
+        // Assert
+        Assert.Equal((uint)expected, info.MaxBatchTokens);
+    }
 }
