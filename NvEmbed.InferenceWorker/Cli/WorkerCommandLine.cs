@@ -3,7 +3,7 @@ namespace NvEmbed.InferenceWorker.Cli;
 /// <summary>The worker's command line tools: build, create-model, embed.</summary>
 public static class WorkerCommandLine
 {
-    private static readonly string[] s_commands = ["build", "create-model", "embed"];
+    private static readonly string[] s_commands = ["build", "create-model", "embed", "bench-scheduler"];
 
     /// <summary>True when <paramref name="verb"/> names a command rather than a server option.</summary>
     public static bool IsCommand(string verb) => s_commands.Contains(verb, StringComparer.Ordinal);
@@ -29,6 +29,7 @@ public static class WorkerCommandLine
             {
                 "build" => BuildCommand.Run(options, error),
                 "create-model" => CreateModelCommand.Run(options, output, error),
+                "bench-scheduler" => await Batching.SchedulerBenchmark.RunAsync(args, output).ConfigureAwait(false),
                 _ => await EmbedCommand.RunAsync(options, input, output, error).ConfigureAwait(false),
             };
         }

@@ -1,9 +1,98 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using NvEmbed.Contracts.Grpc;
+using NvEmbed.Contracts.Health.V1;
+using NvEmbed.Contracts.Inference.V1;
+using NvEmbed.InferenceWorker.Batching;
+using NvEmbed.InferenceWorker.Grpc;
+using NvEmbed.ServiceDefaults;
+
 namespace NvEmbed.InferenceWorker.Extensions;
 
 /// <summary>Wires the inference worker's services and endpoints.</summary>
 public static class InferenceWorkerExtensions
 {
-    public static IHostApplicationBuilder AddInferenceWorkerServices(this IHostApplicationBuilder builder) => builder;
+    /// <summary>
+    /// Adds the worker's options (<see cref="InferenceWorkerOptions"/>, <see cref="SchedulerOptions"/>,
+    /// validated at start), the model loader, the runtime that loads and warms up the model in the
+    /// background, the scheduler's metrics, the readiness check and the gRPC service.
+    /// </summary>
+    public static IHostApplicationBuilder AddInferenceWorkerServices(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<InferenceWorkerOptions>()
+            .BindConfiguration(InferenceWorkerOptions.SectionName)
+            .PostConfigure<IConfiguration>((options, configuration) =>
+            {
+                // The names every NvEmbed service and the NIM read, mapped onto the options in this one place.
+                if (string.IsNullOrWhiteSpace(options.ModelDir))
+                {
+                    options.ModelDir = NullIfEmpty(configuration["NVEMBED_MODEL_DIR"]);
+                }
 
-    public static IEndpointRouteBuilder MapInferenceWorker(this IEndpointRouteBuilder app) => app;
+                options.CacheDir ??= NullIfEmpty(configuration["NIM_CACHE_PATH"]);
+                options.CustomModelPath ??= NullIfEmpty(configuration["NIM_CUSTOM_MODEL"]);
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddOptions<SchedulerOptions>()
+            .BindConfiguration(SchedulerOptions.SectionName)
+            .PostConfigure<IConfiguration, IOptions<InferenceWorkerOptions>>((options, configuration, worker) =>
+            {
+                if (configuration[SchedulerOptions.SectionName + ":MaxBatchTokens"] is null
+                    && string.Equals(worker.Value.ExecutionProvider, "cpu", StringComparison.OrdinalIgnoreCase))
+                {
+                    options.MaxBatchTokens = SchedulerOptions.CpuMaxBatchTokens;
+                }
+            })
+            .ValidateDataAnnotations()
+            .Validate(o => o.MaxQueueTokens >= o.MaxBatchTokens, "InferenceWorker:Batching:MaxQueueTokens must be at least MaxBatchTokens.")
+            .Validate(o => o.MaxBatchWait >= TimeSpan.Zero && o.MaxBatchWait <= TimeSpan.FromSeconds(1), "InferenceWorker:Batching:MaxBatchWait must be between 0 and 1 second.")
+            .ValidateOnStart();
+
+        services.AddGrpcTransport();
+        services.AddMetrics();
+        services.TryAddSingleton<SchedulerMetrics>();
+        services.TryAddSingleton<IModelLoader, OnnxModelLoader>();
+        services.TryAddSingleton<InferenceRuntime>();
+        services.AddHostedService(sp => sp.GetRequiredService<InferenceRuntime>());
+        services.TryAddSingleton<InferenceGrpcService>();
+        services.AddHealthChecks().AddCheck<InferenceReadinessHealthCheck>("inference-model", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        return builder;
+    }
+
+    /// <summary>
+    /// Maps the <c>nvembed.inference.v1.Inference</c> service (Embed, ModelInfo) and grpc.health.v1, which
+    /// answers NOT_SERVING (for the server and for the service) until the model is loaded and warmed up.
+    /// </summary>
+    public static IEndpointRouteBuilder MapInferenceWorker(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var runtime = app.ServiceProvider.GetRequiredService<InferenceRuntime>();
+        var health = app.ServiceProvider.GetRequiredService<GrpcHealthService>();
+        var service = app.ServiceProvider.GetRequiredService<InferenceGrpcService>();
+
+        // Subscribe first, then publish the current state, so no transition is missed.
+        runtime.StateChanged += state => PublishHealth(health, state);
+        PublishHealth(health, runtime.State);
+
+        app.MapGrpcHealth();
+        app.MapGrpcUnary<EmbedRequest, EmbedResponse>(InferenceGrpcService.ServiceName, "Embed",
+            (request, context) => service.EmbedAsync(request, context.Deadline, context.CancellationToken));
+        app.MapGrpcUnary<ModelInfoRequest, InferenceModelInfo>(InferenceGrpcService.ServiceName, "ModelInfo",
+            (_, _) => Task.FromResult(service.GetModelInfo()));
+        return app;
+    }
+
+    private static void PublishHealth(GrpcHealthService health, WorkerState state)
+    {
+        var status = state == WorkerState.Serving
+            ? HealthCheckResponse.Types.ServingStatus.Serving
+            : HealthCheckResponse.Types.ServingStatus.NotServing;
+        health.SetStatus(string.Empty, status);
+        health.SetStatus(InferenceGrpcService.ServiceName, status);
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

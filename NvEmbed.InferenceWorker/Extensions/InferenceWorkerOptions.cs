@@ -1,0 +1,58 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace NvEmbed.InferenceWorker.Extensions;
+
+/// <summary>
+/// What the worker loads and on which devices. Bound from the configuration section
+/// <c>InferenceWorker</c> (environment: <c>InferenceWorker__Sessions=2</c>, <c>InferenceWorker__DeviceIds__0=1</c>, ...);
+/// <see cref="ModelDir"/> also from <c>NVEMBED_MODEL_DIR</c>, the name every NvEmbed service reads.
+/// </summary>
+public sealed class InferenceWorkerOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "InferenceWorker";
+
+    /// <summary>
+    /// The model directory (config.json, tokenizer.json, weights, nvembed.json). Default: <c>NVEMBED_MODEL_DIR</c>;
+    /// when that is unset too, the embedded default model, generated once into <see cref="CacheDir"/>.
+    /// </summary>
+    public string? ModelDir { get; set; }
+
+    /// <summary>
+    /// Where the embedded default model is generated when no model directory is set. Default:
+    /// <c>NIM_CACHE_PATH</c>, else <c>$XDG_CACHE_HOME/nvembed</c>, else <c>~/.cache/nvembed</c> (the NIM's cache variable).
+    /// </summary>
+    public string? CacheDir { get; set; }
+
+    /// <summary>
+    /// ONNX Runtime sessions fed by the one queue. Default 1: one session keeps a GPU busy when batches
+    /// are prepared ahead; on a CPU a second session only splits the same cores. Sessions are spread
+    /// over <see cref="DeviceIds"/> round robin (2 sessions on devices [0, 1] = one per GPU).
+    /// </summary>
+    [Range(1, 64)]
+    public int Sessions { get; set; } = 1;
+
+    /// <summary>CUDA devices to use, by index. Default empty = device 0. Ignored on the CPU.</summary>
+    public int[] DeviceIds { get; set; } = [];
+
+    /// <summary>"cpu" or "cuda". Default "cpu": it runs everywhere; CUDA needs the provider plugin and a GPU.</summary>
+    [RegularExpression("^(cpu|cuda)$", ErrorMessage = "ExecutionProvider must be \"cpu\" or \"cuda\".")]
+    public string ExecutionProvider { get; set; } = "cpu";
+
+    /// <summary>
+    /// CPU threads per session. Default 0 = ONNX Runtime's choice (one per physical core), right for one
+    /// session that has the machine; with several CPU sessions set it to cores / sessions.
+    /// </summary>
+    [Range(0, 1024)]
+    public int IntraOpThreads { get; set; }
+
+    /// <summary>Weight precision of a graph built from safetensors ("fp32", "fp16", "bf16"). Default null = the weights' own.</summary>
+    [RegularExpression("^(fp32|fp16|bf16)$", ErrorMessage = "Precision must be fp32, fp16 or bf16.")]
+    public string? Precision { get; set; }
+
+    /// <summary>A ready-made ONNX model used instead of the directory's onnx/ (the NIM's <c>NIM_CUSTOM_MODEL</c>). Default null.</summary>
+    public string? CustomModelPath { get; set; }
+
+    /// <summary>The device of session <paramref name="session"/>.</summary>
+    public int DeviceFor(int session) => DeviceIds.Length == 0 ? 0 : DeviceIds[session % DeviceIds.Length];
+}

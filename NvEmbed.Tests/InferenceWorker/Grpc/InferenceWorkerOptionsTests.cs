@@ -1,0 +1,72 @@
+using Microsoft.Extensions.Options;
+
+namespace NvEmbed.Tests.InferenceWorker.Grpc;
+
+public class InferenceWorkerOptionsTests
+{
+    [Theory]
+    [InlineData("InferenceWorker:Batching:MaxQueueTokens", "100", "MaxQueueTokens")]
+    [InlineData("InferenceWorker:ExecutionProvider", "tpu", "ExecutionProvider")]
+    [InlineData("InferenceWorker:Sessions", "0", "Sessions")]
+    public async Task Start_InvalidOption_FailsNamingIt(string key, string value, string expected)
+    {
+        // Arrange
+        var loader = new TestModelLoader(new Batching.TestBackend());
+
+        // Act
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() =>
+            InferenceWorkerTestServer.StartAsync(loader, new Dictionary<string, string?> { [key] = value }).WaitAsync(InferenceWorkerTestServer.Timeout));
+
+        // Assert
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public async Task Start_ModelDirFromNvembedModelDir_BoundOntoOptions()
+    {
+        // Arrange
+        var loader = new TestModelLoader(new Batching.TestBackend());
+
+        // Act
+        await using var server = await InferenceWorkerTestServer.StartAsync(loader, new Dictionary<string, string?>
+        {
+            ["NVEMBED_MODEL_DIR"] = "/models/x",
+            ["InferenceWorker:DeviceIds:0"] = "2",
+            ["InferenceWorker:DeviceIds:1"] = "5",
+            ["InferenceWorker:Sessions"] = "3",
+        });
+        var options = server.Options;
+
+        // Assert
+        Assert.Equal("/models/x", options.ModelDir);
+        Assert.Equal([2, 5, 2], Enumerable.Range(0, options.Sessions).Select(options.DeviceFor));
+    }
+
+    [Theory]
+    [InlineData(null, null, 2048)]
+    [InlineData("cuda", null, 16384)]
+    [InlineData(null, "4096", 4096)]
+    public async Task Start_BatchBudgetNotSet_CpuGetsTheCpuBudget(string? provider, string? budget, int expected)
+    {
+        // Arrange
+        var loader = new TestModelLoader(new Batching.TestBackend());
+        var configuration = new Dictionary<string, string?>();
+        if (provider is not null)
+        {
+            configuration["InferenceWorker:ExecutionProvider"] = provider;
+        }
+
+        if (budget is not null)
+        {
+            configuration["InferenceWorker:Batching:MaxBatchTokens"] = budget;
+        }
+
+        // Act
+        await using var server = await InferenceWorkerTestServer.StartAsync(loader, configuration);
+        await server.WaitServingAsync();
+        var info = await server.ModelInfoAsync();
+
+        // Assert
+        Assert.Equal((uint)expected, info.MaxBatchTokens);
+    }
+}
