@@ -64,6 +64,13 @@ public static class ServiceDefaultsExtensions
             builder.Logging.SetMinimumLevel(minimum);
         }
 
+        // ASP.NET Core logs every request and endpoint at Information; at thousands of requests a
+        // second that drowns the services' own lines. They come back with NIM_LOG_LEVEL=DEBUG.
+        if (level is null or > LogLevel.Debug)
+        {
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        }
+
         // The health-check service logs every Unhealthy result at Error; "not ready yet" while a
         // model loads is expected, and /health/ready answers 503 for it. Real failures surface
         // through the services' own logs.

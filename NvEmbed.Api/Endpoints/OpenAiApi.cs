@@ -76,7 +76,12 @@ public static class OpenAiApi
         var cards = new ModelCard[model.ServedNames.Count];
         for (var i = 0; i < cards.Length; i++)
         {
-            cards[i] = new ModelCard { Id = model.ServedNames[i], Root = model.ServedNames[i] };
+            cards[i] = new ModelCard
+            {
+                Id = model.ServedNames[i],
+                Root = model.ServedNames[i],
+                Description = string.IsNullOrEmpty(model.Inference.Description) ? null : model.Inference.Description,
+            };
         }
 
         await HttpWriter.WriteJsonAsync(context, new ModelList { Data = cards }, ApiJsonContext.Default.ModelList);

@@ -20,4 +20,12 @@ public sealed class ModelCard
     /// <summary>The model the id serves (langchain reads <c>root</c> when present).</summary>
     [JsonPropertyName("root")]
     public required string Root { get; init; }
+
+    /// <summary>
+    /// What the model is, from its nvembed.json (an NvEmbed addition; clients ignore unknown
+    /// fields). For the embedded default it says the weights are generated.
+    /// </summary>
+    [JsonPropertyName("description")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Description { get; init; }
 }

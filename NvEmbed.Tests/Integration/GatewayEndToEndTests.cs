@@ -71,7 +71,7 @@ public sealed class GatewayEndToEndTests(TopologyFixture topology)
     }
 
     [Fact]
-    public async Task Health_Ready_ThroughGateway()
+    public async Task HealthAndModels_ThroughGateway_ReadyAndSayWeightsAreGenerated()
     {
         using var http = new HttpClient { BaseAddress = topology.Gateway, Timeout = s_timeout };
 
@@ -80,6 +80,9 @@ public sealed class GatewayEndToEndTests(TopologyFixture topology)
 
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.Equal(HttpStatusCode.OK, models.StatusCode);
+        using var json = JsonDocument.Parse(await models.Content.ReadAsStringAsync());
+        var model = Assert.Single(json.RootElement.GetProperty("data").EnumerateArray());
+        Assert.StartsWith("Generated weights", model.GetProperty("description").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
