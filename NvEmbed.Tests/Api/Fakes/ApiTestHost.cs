@@ -78,6 +78,9 @@ public sealed class ApiTestHost : WebApplicationFactory<ApiOptions>
         {
             logging.ClearProviders();
             logging.SetMinimumLevel(LogLevel.Debug);
+            // Tests read ASP.NET Core's request lines (e.g. the 499 of a client that went away),
+            // which ServiceDefaults keeps at Warning outside NIM_LOG_LEVEL=DEBUG.
+            logging.AddFilter("Microsoft.AspNetCore", LogLevel.Debug);
             logging.AddProvider(Logs);
         });
         builder.ConfigureTestServices(services =>
