@@ -26,7 +26,8 @@ public static class ServiceDefaultsExtensions
         builder.ConfigureLogging();
         builder.AddNvEmbedTelemetry();
         builder.Services.AddHealthChecks();
-        builder.Services.AddSingleton<PrometheusMetrics>();
+        builder.Services.AddSingleton(sp => new PrometheusMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        builder.Services.AddHostedService<MetricsCollectionStarter>();
         builder.Services.AddHostedService<ParentProcessWatcher>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(8));
         return builder;
@@ -63,6 +64,10 @@ public static class ServiceDefaultsExtensions
             builder.Logging.SetMinimumLevel(minimum);
         }
 
+        // The health-check service logs every Unhealthy result at Error; "not ready yet" while a
+        // model loads is expected, and /health/ready answers 503 for it. Real failures surface
+        // through the services' own logs.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.Critical);
         builder.Logging.ClearProviders();
         if (IsTrue(builder.Configuration["NIM_JSONL_LOGGING"]))
         {

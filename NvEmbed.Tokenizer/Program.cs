@@ -1,8 +1,23 @@
 using NvEmbed.ServiceDefaults;
+using NvEmbed.Tokenizer.Cli;
+using NvEmbed.Tokenizer.Extensions;
+
+if (args is ["encode", .. var encodeArgs])
+{
+    return EncodeCommand.Run(encodeArgs, Console.OpenStandardInput(), Console.OpenStandardOutput(), Console.Error);
+}
+
+if (args is ["bench", .. var benchArgs])
+{
+    return BenchCommand.Run(benchArgs, Console.Out, Console.Error);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddTokenizerServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapTokenizerGrpc();
 app.Run();
+return 0;

@@ -18,6 +18,9 @@ public sealed class GrpcChannel : IDisposable
 {
     private const string UserAgent = "grpc-csharp-nvembed/1.0";
 
+    /// <summary>HTTP/2 HTTP_1_1_REQUIRED: what Kestrel answers h2c prior knowledge with on an HTTP/1-only endpoint.</summary>
+    private const long Http11RequiredErrorCode = 0xD;
+
     /// <summary>Longest timer a <see cref="CancellationTokenSource"/> accepts (about 24.8 days); longer deadlines need no timer.</summary>
     private static readonly TimeSpan s_maxTimer = TimeSpan.FromMilliseconds(int.MaxValue - 1);
 
@@ -309,6 +312,12 @@ public sealed class GrpcChannel : IDisposable
     {
         for (var inner = ex; inner is not null; inner = inner.InnerException)
         {
+            if (inner is HttpProtocolException { ErrorCode: Http11RequiredErrorCode })
+            {
+                return new GrpcCallException(GrpcStatusCode.Unavailable,
+                    $"The server at {Address} does not accept HTTP/2 (HTTP_1_1_REQUIRED): gRPC needs an HTTP/2 endpoint (Protocols=Http2), not the service's http endpoint.", ex);
+            }
+
             if (inner is HttpProtocolException protocol)
             {
                 return new GrpcCallException(GrpcProtocol.StatusFromHttp2ErrorCode(protocol.ErrorCode),

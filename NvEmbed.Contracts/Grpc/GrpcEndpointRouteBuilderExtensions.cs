@@ -49,6 +49,7 @@ public static class GrpcEndpointRouteBuilderExtensions
         var path = "/" + service + "/" + method;
         var parser = new MessageParser<TRequest>(static () => new TRequest());
 
+        registry.AddMethod(path);
         MapUnimplementedFallback(endpoints, registry, logger);
         return endpoints
             .MapPost(path, (HttpContext http) => GrpcUnaryServerCall.HandleAsync(http, path, parser, handler, options, logger))

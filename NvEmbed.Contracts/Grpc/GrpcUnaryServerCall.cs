@@ -19,6 +19,13 @@ internal static class GrpcUnaryServerCall
 {
     private const string UnexpectedErrorMessage = "Exception was thrown by handler.";
 
+    /// <summary>
+    /// Longest grpc-message sent, in UTF-16 code units. 2048 characters percent-encode to at most
+    /// 18 KB, well inside the 64 KB of response headers HttpClient accepts by default; a longer
+    /// message would fail the call on the client with a header-size error instead of its status.
+    /// </summary>
+    private const int MaxStatusMessageLength = 2048;
+
     /// <summary>Longest timer a <see cref="CancellationTokenSource"/> accepts (about 24.8 days); longer deadlines need no timer.</summary>
     private static readonly TimeSpan s_maxTimer = TimeSpan.FromMilliseconds(int.MaxValue - 1);
 
@@ -34,6 +41,13 @@ internal static class GrpcUnaryServerCall
     {
         if (!TryAcceptRequest(http, logger))
         {
+            return;
+        }
+
+        // NOTE: ASP.NET Core routing ignores case; gRPC method paths are case-sensitive.
+        if (!string.Equals(http.Request.Path.Value, path, StringComparison.Ordinal))
+        {
+            WriteTrailersOnly(http, GrpcStatusCode.Unimplemented, $"Method {http.Request.Path} is unimplemented.");
             return;
         }
 
@@ -363,6 +377,12 @@ internal static class GrpcUnaryServerCall
         response.Headers[GrpcProtocol.StatusHeader] = ((int)status).ToString(CultureInfo.InvariantCulture);
         if (!string.IsNullOrEmpty(message))
         {
+            if (message.Length > MaxStatusMessageLength)
+            {
+                var cut = char.IsHighSurrogate(message[MaxStatusMessageLength - 1]) ? MaxStatusMessageLength - 1 : MaxStatusMessageLength;
+                message = string.Concat(message.AsSpan(0, cut), "… (truncated)");
+            }
+
             response.Headers[GrpcProtocol.MessageHeader] = GrpcMessageEncoding.Encode(message);
         }
     }

@@ -10,9 +10,14 @@ public static class ModelFingerprint
 {
     // The small files are hashed whole; weight files by name, size and their first 1 MiB (a
     // safetensors header lists every tensor's name, shape and offsets), so a multi-GB model is
-    // fingerprinted in milliseconds.
+    // fingerprinted in milliseconds. An onnx/ graph that NvEmbed built (it has nvembed-build.json)
+    // is derived from the hashed weights and left out, so the fingerprint does not change when a
+    // worker builds it after the tokenizer has read the directory; a ready-made ONNX model counts.
     private static readonly string[] s_wholeFiles = ["config.json", "tokenizer.json", ModelServingSettings.FileName];
     private const int WeightPrefixBytes = 1 << 20;
+
+    /// <summary>The file the worker's graph builder writes into onnx/ beside a graph it built.</summary>
+    public const string BuiltGraphMarker = "nvembed-build.json";
 
     /// <summary>Hex SHA-256 fingerprint of <paramref name="modelDir"/>.</summary>
     public static string Compute(string modelDir)
@@ -28,8 +33,10 @@ public static class ModelFingerprint
             }
         }
 
+        var onnxDir = Path.Combine(modelDir, "onnx");
+        var readyMadeOnnx = Directory.Exists(onnxDir) && !File.Exists(Path.Combine(onnxDir, BuiltGraphMarker));
         var weights = Directory.EnumerateFiles(modelDir, "*.safetensors")
-            .Concat(Directory.Exists(Path.Combine(modelDir, "onnx")) ? Directory.EnumerateFiles(Path.Combine(modelDir, "onnx"), "*.onnx") : [])
+            .Concat(readyMadeOnnx ? Directory.EnumerateFiles(onnxDir, "*.onnx") : [])
             .Order(StringComparer.Ordinal);
         var buffer = new byte[WeightPrefixBytes];
         foreach (var path in weights)

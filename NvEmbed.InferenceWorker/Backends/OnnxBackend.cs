@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using NvEmbed.InferenceWorker.Models;
@@ -147,7 +148,10 @@ public sealed class OnnxBackend : IEmbeddingBackend
         var ids = batch.InputIds.Span;
         var lengths = batch.Lengths.Span;
         long[] shape = [rows, length];
-        using var idsValue = _ids32 ? CreateInt32(ids, shape) : OrtValue.CreateTensorValueFromMemory(ids.ToArray(), shape);
+        // int64 ids are bound where the caller holds them (ONNX Runtime only reads inputs); int32 models need a narrowed copy.
+        using var idsValue = _ids32
+            ? CreateInt32(ids, shape)
+            : OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, MemoryMarshal.AsMemory(batch.InputIds), shape);
         using var maskValue = CreateMask(lengths, rows, length, shape);
         using var dimensionsValue = _dimensionsName is null ? null : CreateDimensions();
 

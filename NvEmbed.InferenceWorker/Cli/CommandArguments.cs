@@ -74,6 +74,20 @@ public sealed class CommandArguments
             : throw new CommandLineException($"--{name} must be a non-negative integer, not '{value}'.");
     }
 
+    /// <summary>A positive number option, or <paramref name="fallback"/>.</summary>
+    public float GetFloat(string name, float fallback)
+    {
+        var value = Get(name);
+        if (value is null)
+        {
+            return fallback;
+        }
+
+        return float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) && parsed > 0
+            ? parsed
+            : throw new CommandLineException($"--{name} must be a positive number, not '{value}'.");
+    }
+
     /// <summary>Fails on options the command did not read (typos).</summary>
     public void RejectUnknown()
     {

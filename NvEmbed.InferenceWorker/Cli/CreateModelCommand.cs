@@ -5,7 +5,7 @@ namespace NvEmbed.InferenceWorker.Cli;
 
 /// <summary>
 /// <c>create-model --out &lt;dir&gt; [--default | --target-size] [--hidden N] [--layers N] [--heads N] [--kv-heads N]
-/// [--intermediate N] [--vocab N] [--dtype bf16|fp16|fp32] [--seed N] [--shards N]</c>: writes a generated model
+/// [--head-dim N] [--intermediate N] [--vocab N] [--dtype bf16|fp16|fp32] [--seed N] [--shards N] [--weight-std X]</c>: writes a generated model
 /// directory. <c>--default</c> creates (once; cached) the embedded default model, built and ready, in
 /// <c>--out</c>'s cache and prints its directory on stdout.
 /// </summary>
@@ -39,6 +39,7 @@ public static class CreateModelCommand
             VocabSize = args.GetInt("vocab", baseSpec.VocabSize),
             Seed = (ulong)args.GetInt("seed", (int)baseSpec.Seed),
             Shards = Math.Max(1, args.GetInt("shards", 1)),
+            WeightStd = args.GetFloat("weight-std", baseSpec.WeightStd),
             DType = dtype is null ? baseSpec.DType : SafetensorsDTypes.ParsePrecision(dtype),
         };
         if (args.Has("head-dim"))

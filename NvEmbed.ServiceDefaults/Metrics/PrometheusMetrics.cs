@@ -23,19 +23,33 @@ public sealed class PrometheusMetrics : IDisposable
     ];
 
     private readonly MeterListener _listener = new();
-    private readonly ConcurrentDictionary<Instrument, InstrumentSeries> _instruments = new();
 
+    // By Prometheus name: instruments of the same name (several meters, or a meter re-created)
+    // feed one series, so the text never repeats a metric family.
+    private readonly ConcurrentDictionary<string, InstrumentSeries> _families = new(StringComparer.Ordinal);
+
+    /// <summary>Collects from every matching meter in the process.</summary>
     public PrometheusMetrics()
+        : this(meterFactory: null)
+    {
+    }
+
+    /// <summary>
+    /// Collects from the matching meters that <paramref name="meterFactory"/> created, and from
+    /// meters created without a factory; meters of other hosts in the same process (tests run
+    /// several) are left out. With a null factory, every matching meter counts.
+    /// </summary>
+    public PrometheusMetrics(IMeterFactory? meterFactory)
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (Listens(instrument.Meter.Name))
+            var scope = instrument.Meter.Scope;
+            if (Listens(instrument.Meter.Name) && (meterFactory is null || scope is null || ReferenceEquals(scope, meterFactory)))
             {
-                var series = _instruments.GetOrAdd(instrument, static i => new InstrumentSeries(i));
+                var series = _families.GetOrAdd(InstrumentSeries.NameOf(instrument), static (_, i) => new InstrumentSeries(i), instrument);
                 listener.EnableMeasurementEvents(instrument, series);
             }
         };
-        _listener.MeasurementsCompleted = (instrument, _) => _instruments.TryRemove(instrument, out var _);
         _listener.SetMeasurementEventCallback<double>(static (_, value, tags, state) => ((InstrumentSeries)state!).Record(value, tags));
         _listener.SetMeasurementEventCallback<float>(static (_, value, tags, state) => ((InstrumentSeries)state!).Record(value, tags));
         _listener.SetMeasurementEventCallback<long>(static (_, value, tags, state) => ((InstrumentSeries)state!).Record(value, tags));
@@ -55,7 +69,7 @@ public sealed class PrometheusMetrics : IDisposable
     {
         _listener.RecordObservableInstruments();
         var builder = new StringBuilder(4096);
-        foreach (var series in _instruments.Values.OrderBy(s => s.Name, StringComparer.Ordinal))
+        foreach (var series in _families.Values.OrderBy(s => s.Name, StringComparer.Ordinal))
         {
             series.Write(builder);
         }
@@ -93,7 +107,7 @@ public sealed class PrometheusMetrics : IDisposable
         public InstrumentSeries(Instrument instrument)
         {
             _kind = KindOf(instrument);
-            Name = PrometheusName(instrument, _kind);
+            Name = NameOf(instrument);
             _help = (instrument.Description ?? instrument.Name).Replace('\n', ' ');
             _buckets = BucketsOf(instrument);
         }
@@ -107,6 +121,9 @@ public sealed class PrometheusMetrics : IDisposable
         }
 
         public string Name { get; }
+
+        /// <summary>The Prometheus family name of <paramref name="instrument"/>.</summary>
+        public static string NameOf(Instrument instrument) => PrometheusName(instrument, KindOf(instrument));
 
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using NvEmbed.Tests.Infrastructure;
 
@@ -11,14 +12,20 @@ public class GrpcJsClientInteropTests
     [Fact]
     public async Task GrpcJsClient_AgainstOurServer_StatusesMessagesDeadlinesAndHealthInterop()
     {
-        // Arrange
-        await using var server = await GrpcTestServer.StartAsync();
+        // Arrange: a receive limit above the round trip's 100,000-byte payload and below the 'tooLarge' case's.
+        const int limit = 150_000;
+        await using var server = await GrpcTestServer.StartAsync(o => o.MaxReceiveMessageSize = limit);
         var hostPort = $"{server.Address.Host}:{server.Address.Port}";
 
         // Act
         var result = await NodeScript.RunAsync("grpc/echo-client.js",
-            [hostPort, GrpcInteropPaths.TestProtoRoot, GrpcInteropPaths.ContractsProtoRoot], standardInput: null, s_timeout);
-        var cancelled = await server.CancelledCalls.Reader.ReadAsync().AsTask().WaitAsync(s_timeout);
+            [hostPort, GrpcInteropPaths.TestProtoRoot, GrpcInteropPaths.ContractsProtoRoot, (limit + 1).ToString(CultureInfo.InvariantCulture)],
+            standardInput: null, s_timeout);
+        var cancelled = new[]
+        {
+            await server.CancelledCalls.Reader.ReadAsync().AsTask().WaitAsync(s_timeout),
+            await server.CancelledCalls.Reader.ReadAsync().AsTask().WaitAsync(s_timeout),
+        };
 
         // Assert
         Assert.True(result.ExitCode == 0, result.StandardError);
@@ -41,7 +48,11 @@ public class GrpcJsClientInteropTests
         var deadline = root.GetProperty("deadline");
         Assert.Equal(4, deadline.GetProperty("code").GetInt32());
         Assert.InRange(deadline.GetProperty("elapsedMs").GetInt32(), 250, 5_000);
-        Assert.Equal("too slow", cancelled);
+
+        // Our server saw both the deadline and grpc-js's cancel (RST_STREAM) through the handler's token.
+        Assert.Equal(1, root.GetProperty("cancel").GetProperty("code").GetInt32());
+        Assert.Equal(["too slow", "cancelled by grpc-js"], cancelled);
+        Assert.Equal(8, root.GetProperty("tooLarge").GetProperty("code").GetInt32());
 
         Assert.Equal("SERVING", root.GetProperty("health").GetProperty("status").GetString());
         Assert.Equal(5, root.GetProperty("healthUnknown").GetProperty("code").GetInt32());

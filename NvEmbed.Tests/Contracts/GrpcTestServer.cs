@@ -51,14 +51,16 @@ public sealed class GrpcTestServer : IAsyncDisposable
     private int _inFlight;
     private int _maxInFlight;
 
-    public static async Task<GrpcTestServer> StartAsync(Action<GrpcTransportOptions>? configure = null, Action<WebApplication>? map = null)
+    /// <summary>Starts a server; <paramref name="protocols"/> is the endpoint's (HTTP/2 only, as the gRPC endpoints are, unless a test needs otherwise).</summary>
+    public static async Task<GrpcTestServer> StartAsync(
+        Action<GrpcTransportOptions>? configure = null, Action<WebApplication>? map = null, HttpProtocols protocols = HttpProtocols.Http2)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         var errors = new ConcurrentQueue<string>();
         builder.Logging.AddProvider(new ErrorCollectingLoggerProvider(errors));
         builder.WebHost.ConfigureKestrel(kestrel =>
-            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = protocols));
         builder.Services.AddGrpcTransport(configure);
         var app = builder.Build();
         app.MapGrpcHealth();

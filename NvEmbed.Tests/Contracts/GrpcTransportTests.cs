@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Google.Protobuf;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using NvEmbed.Contracts.Grpc;
 using NvEmbed.Contracts.Health.V1;
 using NvEmbed.Tests.Contracts.Echo.V1;
@@ -34,7 +34,7 @@ public class GrpcTransportTests
 
     [Theory]
     [InlineData(GrpcStatusCode.InvalidArgument, "résumé 東京 ✓ 100% done\r\nnext line")]
-    [InlineData(GrpcStatusCode.NotFound, "plain ascii")]
+    [InlineData(GrpcStatusCode.NotFound, "plain ascii, with a comma; and a semicolon")]
     [InlineData(GrpcStatusCode.Unavailable, "emoji 😀 and %41 not an escape")]
     public async Task UnaryAsync_HandlerThrowsGrpcCallException_ClientGetsStatusAndMessageIntact(GrpcStatusCode status, string message)
     {
@@ -50,6 +50,24 @@ public class GrpcTransportTests
         Assert.Equal(status, error.Status);
         Assert.Equal(message, error.Message);
         Assert.Empty(server.LoggedErrors);
+    }
+
+    [Fact]
+    public async Task UnaryAsync_HandlerThrowsHugeMessage_StatusArrivesWithMessageTruncated()
+    {
+        // Arrange: 50,000 CJK characters would percent-encode to 450 KB of headers.
+        await using var server = await GrpcTestServer.StartAsync();
+        using var channel = new GrpcChannel(server.Address);
+        var message = string.Concat(Enumerable.Repeat("東京", 25_000));
+
+        // Act
+        var error = await Assert.ThrowsAsync<GrpcCallException>(() => channel.UnaryAsync(GrpcTestServer.EchoService, "Say",
+            new EchoRequest { Text = message, FailStatus = (uint)GrpcStatusCode.InvalidArgument }, EchoReply.Parser).WaitAsync(s_timeout));
+
+        // Assert
+        Assert.Equal(GrpcStatusCode.InvalidArgument, error.Status);
+        Assert.StartsWith(message[..2048], error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("(truncated)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -167,6 +185,25 @@ public class GrpcTransportTests
     }
 
     [Fact]
+    public async Task UnaryAsync_RequestLargerThanKestrelBodyLimit_AcceptedUpToTransportLimit()
+    {
+        // Arrange: Kestrel's own request body limit is 30 MB; the transport's limit must be the one that applies.
+        const int size = 32 * 1024 * 1024;
+        await using var server = await GrpcTestServer.StartAsync(o => o.MaxReceiveMessageSize = size + 1024, app =>
+            app.MapGrpcUnary<EchoRequest, EchoReply>(GrpcTestServer.EchoService, "Measure", (request, _) =>
+                Task.FromResult(new EchoReply { Text = $"{request.Payload.Length}:{request.Payload[size - 1]}" })));
+        using var channel = new GrpcChannel(server.Address);
+        var payload = GrpcTestServer.RandomPayload(size, seed: 6);
+
+        // Act
+        var reply = await channel.UnaryAsync(GrpcTestServer.EchoService, "Measure",
+            new EchoRequest { Payload = payload }, EchoReply.Parser).WaitAsync(s_timeout);
+
+        // Assert
+        Assert.Equal($"{size}:{payload[size - 1]}", reply.Text);
+    }
+
+    [Fact]
     public async Task UnaryAsync_ResponseOverClientLimit_ResourceExhausted()
     {
         // Arrange
@@ -200,6 +237,7 @@ public class GrpcTransportTests
     [Theory]
     [InlineData(GrpcTestServer.EchoService, "Missing")]
     [InlineData("nvembed.test.v1.NoSuchService", "Say")]
+    [InlineData("nvembed.test.v1.echo", "say")]
     public async Task UnaryAsync_UnknownMethod_Unimplemented(string service, string method)
     {
         // Arrange
@@ -225,7 +263,7 @@ public class GrpcTransportTests
 
         // Act: more calls than Kestrel's 100 streams per connection, all in flight together.
         var tasks = Enumerable.Range(0, calls).Select(i => channel.UnaryAsync(GrpcTestServer.EchoService, "Say",
-            new EchoRequest { Text = $"call {i}", DelayMs = 200, Payload = GrpcTestServer.RandomPayload(i, seed: i) },
+            new EchoRequest { Text = $"call {i}", DelayMs = 500, Payload = GrpcTestServer.RandomPayload(i, seed: i) },
             EchoReply.Parser, deadline: DateTime.UtcNow.AddSeconds(30))).ToArray();
         var replies = await Task.WhenAll(tasks).WaitAsync(s_timeout);
 
@@ -257,6 +295,55 @@ public class GrpcTransportTests
         // Assert
         Assert.Equal(GrpcStatusCode.Unavailable, error.Status);
         Assert.Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnaryAsync_EndpointSpeaksOnlyHttp1_UnavailableWithClearMessage()
+    {
+        // Arrange: a channel pointed at an HTTP/1.1 endpoint (the service's http endpoint by mistake).
+        await using var server = await GrpcTestServer.StartAsync(protocols: HttpProtocols.Http1);
+        using var channel = new GrpcChannel(server.Address);
+
+        // Act
+        var error = await Assert.ThrowsAsync<GrpcCallException>(() => channel.UnaryAsync(GrpcTestServer.EchoService, "Say",
+            new EchoRequest(), EchoReply.Parser).WaitAsync(s_timeout));
+
+        // Assert
+        Assert.Equal(GrpcStatusCode.Unavailable, error.Status);
+        Assert.Contains("HTTP/2", error.Message, StringComparison.Ordinal);
+        Assert.Contains(server.Address.Authority, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Say_Http11RequestOnMixedEndpoint_Http426()
+    {
+        // Arrange
+        await using var server = await GrpcTestServer.StartAsync(protocols: HttpProtocols.Http1AndHttp2);
+        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false });
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server.Address, "/nvembed.test.v1.Echo/Say"))
+        {
+            Version = HttpVersion.Version11,
+            Content = new ByteArrayContent(new byte[5]),
+        };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+
+        // Act
+        using var response = await client.SendAsync(request).WaitAsync(s_timeout);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.UpgradeRequired, response.StatusCode);
+        Assert.Equal(0, server.MaxInFlight);
+    }
+
+    [Fact]
+    public async Task MapGrpcUnary_SameMethodTwice_ClearStartupError()
+    {
+        // Act
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => GrpcTestServer.StartAsync(map: app =>
+            app.MapGrpcUnary<EchoRequest, EchoReply>(GrpcTestServer.EchoService, "Say", (r, _) => Task.FromResult(new EchoReply()))));
+
+        // Assert
+        Assert.Contains("/nvembed.test.v1.Echo/Say", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

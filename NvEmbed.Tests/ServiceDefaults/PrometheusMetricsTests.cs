@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using NvEmbed.ServiceDefaults.Metrics;
 
 namespace NvEmbed.Tests.ServiceDefaults;
@@ -38,5 +39,43 @@ public class PrometheusMetricsTests
         Assert.Contains("nvembed_test_duration_seconds_count 3\n", text, StringComparison.Ordinal);
         Assert.Contains("nvembed_test_duration_seconds_sum 60.203", text, StringComparison.Ordinal);
         Assert.Contains("nvembed_test_queue_depth 7\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_TwoMetersSameInstrumentName_OneFamilySummed()
+    {
+        using var metrics = new PrometheusMetrics();
+        var name = $"NvEmbed.Test.{Guid.NewGuid():N}";
+        using var first = new Meter(name);
+        using var second = new Meter(name);
+        var instrument = $"nvembed.test.{Guid.NewGuid():N}.calls";
+        first.CreateCounter<long>(instrument).Add(2);
+        second.CreateCounter<long>(instrument).Add(3);
+
+        var text = metrics.Render();
+
+        var family = instrument.Replace('.', '_') + "_total";
+        Assert.Single(text.Split('\n'), l => l == $"# TYPE {family} counter");
+        Assert.Contains($"\n{family} 5\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_MeterOfAnotherFactory_IsLeftOut()
+    {
+        // Arrange: two hosts' meter factories in one process, as when tests run in parallel.
+        using var ours = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        using var theirs = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var ourFactory = ours.GetRequiredService<IMeterFactory>();
+        var theirFactory = theirs.GetRequiredService<IMeterFactory>();
+        using var metrics = new PrometheusMetrics(ourFactory);
+        var instrument = $"nvembed.test.{Guid.NewGuid():N}.calls";
+
+        // Act
+        ourFactory.Create("NvEmbed.Test").CreateCounter<long>(instrument).Add(1);
+        theirFactory.Create("NvEmbed.Test").CreateCounter<long>(instrument).Add(100);
+        var text = metrics.Render();
+
+        // Assert
+        Assert.Contains($"\n{instrument.Replace('.', '_')}_total 1\n", text, StringComparison.Ordinal);
     }
 }

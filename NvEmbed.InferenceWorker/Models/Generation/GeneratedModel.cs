@@ -69,6 +69,11 @@ public static class GeneratedModel
         if (File.Exists(tokenizer))
         {
             File.Copy(tokenizer, Path.Combine(directory, "tokenizer.json"), overwrite: true);
+            var tokenizerConfig = Path.Combine(Path.GetDirectoryName(tokenizer)!, "tokenizer_config.json");
+            if (File.Exists(tokenizerConfig))
+            {
+                File.Copy(tokenizerConfig, Path.Combine(directory, "tokenizer_config.json"), overwrite: true);
+            }
         }
         else if (spec.TokenizerJsonPath is not null)
         {

@@ -11,7 +11,7 @@ namespace NvEmbed.InferenceWorker.Models.Onnx;
 public sealed record OnnxBuildManifest
 {
     /// <summary>The file name inside onnx/.</summary>
-    public const string FileName = "nvembed-build.json";
+    public const string FileName = NvEmbed.Contracts.ModelRepository.ModelFingerprint.BuiltGraphMarker;
 
     [JsonPropertyName("generator_version")]
     public required string GeneratorVersion { get; init; }

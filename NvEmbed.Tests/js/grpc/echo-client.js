@@ -1,10 +1,10 @@
 // @grpc/grpc-js as a client of an NvEmbed gRPC server serving the test Echo service and health.
-// Usage: node grpc/echo-client.js <host:port> <test proto root> <contracts proto root>
+// Usage: node grpc/echo-client.js <host:port> <test proto root> <contracts proto root> <bytes over the server's limit>
 // Prints one JSON object with the outcome of each case.
 'use strict';
 const { grpc, loadProtos, payload } = require('./load-protos');
 
-const [address, testProtoRoot, contractsProtoRoot] = process.argv.slice(2);
+const [address, testProtoRoot, contractsProtoRoot, tooLargeBytes] = process.argv.slice(2);
 const { Echo, Health } = loadProtos(testProtoRoot, contractsProtoRoot);
 const credentials = grpc.credentials.createInsecure();
 const echo = new Echo(address, credentials);
@@ -18,6 +18,13 @@ function call(client, method, request, options = {}) {
       if (error) resolve({ code: error.code, details: error.details, elapsedMs });
       else resolve({ code: 0, reply, elapsedMs });
     });
+  });
+}
+
+function callThenCancel(client, request, afterMs) {
+  return new Promise((resolve) => {
+    const call = client.say(request, (error) => resolve(error ? { code: error.code, details: error.details } : { code: 0 }));
+    setTimeout(() => call.cancel(), afterMs);
   });
 }
 
@@ -44,6 +51,8 @@ async function main() {
   results.deadlineSeen = { code: withDeadline.code, deadlineRemainingMs: withDeadline.reply && withDeadline.reply.deadlineRemainingMs };
   results.error = await call(echo, 'say', { text: 'résumé 東京 ✓ 100%', failStatus: grpc.status.INVALID_ARGUMENT });
   results.deadline = await call(echo, 'say', { text: 'too slow', delayMs: 30000 }, { deadline: new Date(Date.now() + 300) });
+  results.cancel = await callThenCancel(echo, { text: 'cancelled by grpc-js', delayMs: 30000 }, 300);
+  results.tooLarge = await call(echo, 'say', { text: 'big', payload: payload(Number(tooLargeBytes), 5) });
   const serving = await call(health, 'check', { service: '' });
   results.health = { code: serving.code, status: serving.reply && serving.reply.status };
   results.healthUnknown = await call(health, 'check', { service: 'no.such.Service' });

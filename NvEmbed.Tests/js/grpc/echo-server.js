@@ -13,7 +13,9 @@ server.addService(Echo.service, {
   say(call, callback) {
     const request = call.request;
     const deadline = call.getDeadline();
+    let answered = false;
     const reply = () => {
+      answered = true;
       if (request.failStatus) {
         callback({ code: request.failStatus, details: request.text });
         return;
@@ -27,7 +29,10 @@ server.addService(Echo.service, {
       return;
     }
     const timer = setTimeout(reply, request.delayMs);
+    // NOTE: grpc-js also emits 'cancelled' when the stream closes after a normal answer; only a call
+    // cancelled before its answer counts.
     call.on('cancelled', () => {
+      if (answered) return;
       clearTimeout(timer);
       process.stdout.write(`CANCELLED ${request.text}\n`);
     });

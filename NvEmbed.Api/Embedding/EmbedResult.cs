@@ -1,0 +1,18 @@
+namespace NvEmbed.Api.Embedding;
+
+/// <summary>The vectors of an <see cref="EmbedCommand"/>, in input order, and what they cost.</summary>
+/// <param name="Vectors">One little-endian float32 vector per input.</param>
+/// <param name="Dimensions">Values per vector.</param>
+/// <param name="PromptTokens">Tokens fed to the model: prefixes and special tokens included.</param>
+/// <param name="TokenizationTime">Time of the tokenizer call.</param>
+/// <param name="QueueTime">Longest time a worker call waited in the worker's queue.</param>
+/// <param name="InferenceTime">Longest inference time of a worker call.</param>
+/// <param name="WorkerCalls">Number of worker calls the request was split into.</param>
+public sealed record EmbedResult(
+    IReadOnlyList<ReadOnlyMemory<byte>> Vectors,
+    int Dimensions,
+    int PromptTokens,
+    TimeSpan TokenizationTime,
+    TimeSpan QueueTime,
+    TimeSpan InferenceTime,
+    int WorkerCalls);

@@ -1,0 +1,139 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using NvEmbed.Api.Metrics;
+using NvEmbed.Api.Models;
+using NvEmbed.Api.Options;
+using NvEmbed.Contracts.Grpc;
+
+namespace NvEmbed.Api.Errors;
+
+/// <summary>
+/// Turns every failure of an Api endpoint into the answer of its surface (<see cref="NimErrors"/> or
+/// <see cref="TeiErrors"/>), counts every answer, and treats a client that went away as no error at all.
+/// </summary>
+public sealed class ApiErrorMiddleware
+{
+    /// <summary>The status recorded (never sent) for a request whose client went away (nginx's convention).</summary>
+    public const int ClientClosedRequest = 499;
+
+    private readonly RequestDelegate _next;
+    private readonly ILogger<ApiErrorMiddleware> _logger;
+    private readonly ApiMetrics _metrics;
+    private readonly IOptionsMonitor<ApiOptions> _options;
+
+    public ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorMiddleware> logger, ApiMetrics metrics, IOptionsMonitor<ApiOptions> options)
+    {
+        _next = next;
+        _logger = logger;
+        _metrics = metrics;
+        _options = options;
+    }
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        try
+        {
+            await _next(context);
+        }
+        catch (Exception) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // NOTE: a client that cancels is not an error (aspnetcore RateLimiting does the same): Debug, no 5xx.
+            Log.ClientDisconnected(_logger, context.Request.Path);
+            if (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = ClientClosedRequest;
+            }
+        }
+        catch (ApiException ex)
+        {
+            await WriteAsync(context, ex);
+        }
+        catch (GrpcCallException ex)
+        {
+            await WriteAsync(context, GrpcErrors.Translate(ex, "backend"));
+        }
+        catch (BadHttpRequestException ex)
+        {
+            var kind = ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? ApiErrorKind.PayloadTooLarge : ApiErrorKind.Validation;
+            await WriteAsync(context, new ApiException(kind, ex.Message, innerException: ex));
+        }
+        catch (Exception ex)
+        {
+            Log.Unexpected(_logger, context.Request.Path, ex);
+            await WriteAsync(context, new ApiException(ApiErrorKind.Backend, "The server failed unexpectedly; the failure is logged.", innerException: ex), logged: true);
+        }
+        finally
+        {
+            var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
+            _metrics.Answered(route, context.Response.StatusCode);
+        }
+    }
+
+    private async Task WriteAsync(HttpContext context, ApiException error, bool logged = false)
+    {
+        var path = context.Request.Path.ToString();
+        if (!logged)
+        {
+            switch (error.Kind)
+            {
+                case ApiErrorKind.Backend:
+                    Log.Unexpected(_logger, path, error);
+                    break;
+                case ApiErrorKind.Overloaded or ApiErrorKind.QueueFull or ApiErrorKind.Unavailable or ApiErrorKind.Timeout:
+                    Log.BackendFailed(_logger, path, error.Kind.ToString(), error.Message);
+                    break;
+                default:
+                    Log.Rejected(_logger, path, error.Kind.ToString(), error.Message);
+                    break;
+            }
+        }
+
+        if (context.Response.HasStarted)
+        {
+            Log.FailedAfterStart(_logger, path, error.Message);
+            context.Abort();
+            return;
+        }
+
+        context.Response.Clear();
+        if (error.Kind is ApiErrorKind.Overloaded or ApiErrorKind.QueueFull or ApiErrorKind.Unavailable)
+        {
+            context.Response.Headers.RetryAfter = _options.CurrentValue.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (Surface(context) == ErrorSurface.Tei)
+        {
+            await WriteBodyAsync(context, (int)TeiErrors.Status(error.Kind), TeiErrors.Body(error));
+        }
+        else
+        {
+            await WriteBodyAsync(context, (int)NimErrors.Status(error.Kind), NimErrors.Body(error));
+        }
+    }
+
+    private static Task WriteBodyAsync(HttpContext context, int status, object body) => body switch
+    {
+        NimValidationErrorBody validation => Endpoints.HttpWriter.WriteJsonAsync(context, validation, ApiJsonContext.Default.NimValidationErrorBody, status),
+        NimErrorBody nim => Endpoints.HttpWriter.WriteJsonAsync(context, nim, ApiJsonContext.Default.NimErrorBody, status),
+        TeiErrorBody tei => Endpoints.HttpWriter.WriteJsonAsync(context, tei, ApiJsonContext.Default.TeiErrorBody, status),
+        _ => throw new InvalidOperationException($"Unknown error body {body.GetType()}. This is a bug."),
+    };
+
+    private static ErrorSurface Surface(HttpContext context)
+    {
+        var endpoint = context.GetEndpoint();
+        if (endpoint is not null)
+        {
+            foreach (var item in endpoint.Metadata)
+            {
+                if (item is ErrorSurface surface)
+                {
+                    return surface;
+                }
+            }
+        }
+
+        return ErrorSurface.Nim;
+    }
+}

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using NvEmbed.Api.Clients;
+using NvEmbed.Api.Embedding;
+using NvEmbed.Api.Errors;
+using NvEmbed.Api.Metrics;
+using NvEmbed.Api.Options;
+using NvEmbed.Contracts.Clients;
+using NvEmbed.Contracts.ModelRepository;
+using NvEmbed.ServiceDefaults;
+
+namespace NvEmbed.Api.Extensions;
+
+/// <summary>The Api's wiring: options, backends, services, middleware and routes.</summary>
+public static class ApiExtensions
+{
+    /// <summary>Adds the Api's options (NIM variables mapped in), backend clients and services.</summary>
+    public static IHostApplicationBuilder AddApiServices(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        NimEnvironment.Map(builder.Configuration);
+        var services = builder.Services;
+        services.AddOptions<ApiOptions>()
+            .BindConfiguration(ApiOptions.SectionName)
+            .Validate(static o => o.MaxBatchSize > 0, "Api:MaxBatchSize (NIM_TRITON_MAX_BATCH_SIZE) must be positive.")
+            .Validate(static o => o.MaxQueueSize > 0, "Api:MaxQueueSize (NIM_SERVER_MAX_QUEUE_SIZE) must be positive.")
+            .Validate(static o => o.MaxSequenceLength >= 0, "Api:MaxSequenceLength (NIM_TRITON_MAX_SEQ_LENGTH) must not be negative.")
+            .Validate(static o => o.RequestTimeoutSeconds > 0, "Api:RequestTimeoutSeconds (NIM_SERVER_REQUEST_TIMEOUT_S) must be positive.")
+            .Validate(static o => o.MaxRequestBodyBytes is > 0 and < int.MaxValue, "Api:MaxRequestBodyBytes (NIM_SERVER_HTTP_BODY_LIMIT_BYTES) must be positive and below 2 GiB.")
+            .Validate(static o => o.MaxTokensPerWorkerCall >= 0, "Api:MaxTokensPerWorkerCall must not be negative.")
+            .Validate(static o => o.ModelInfoRefreshSeconds > 0 && o.ReadinessProbeTimeoutSeconds > 0, "Api refresh and probe times must be positive.")
+            .Validate(static o => o.RetryAfterSeconds >= 0, "Api:RetryAfterSeconds must not be negative.")
+            .ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(static sp =>
+            sp.GetRequiredService<IOptions<ApiOptions>>().Value.ModelDirectory is { Length: > 0 } dir
+                ? ModelServingSettings.Load(dir)
+                : new ModelServingSettings());
+        services.TryAddSingleton(static sp => BackendClients.CreateTokenizer(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IOptions<ApiOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
+        services.TryAddSingleton(static sp => BackendClients.CreateInference(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IOptions<ApiOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<BackendState>();
+        services.AddSingleton<AdmissionGate>();
+        services.AddSingleton<ApiMetrics>();
+        services.AddSingleton<EmbeddingService>();
+        services.AddHealthChecks().AddCheck<BackendHealthCheck>("backends", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        return builder;
+    }
+
+    /// <summary>Adds the error middleware: every failure below it is answered in its surface's shape.</summary>
+    public static IApplicationBuilder UseApiErrors(this IApplicationBuilder app) => app.UseMiddleware<ApiErrorMiddleware>();
+}

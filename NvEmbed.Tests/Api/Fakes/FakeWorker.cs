@@ -1,0 +1,82 @@
+using System.Collections.Concurrent;
+using NvEmbed.Contracts.Clients;
+using NvEmbed.Contracts.Grpc;
+
+namespace NvEmbed.Tests.Api.Fakes;
+
+/// <summary>An inference worker that derives each vector from its ids (see <see cref="FakeModel"/>).</summary>
+public sealed class FakeWorker : IInferenceClient
+{
+    public string Fingerprint { get; set; } = "fp-1";
+    public string ServedName { get; set; } = "nvidia/llama-3.2-nv-embedqa-1b-v2";
+    public int[] Dimensions { get; set; } = FakeModel.Dimensions;
+    public int MaxTokens { get; set; } = 64;
+    public int MaxBatchTokens { get; set; }
+    public bool Serving { get; set; } = true;
+
+    /// <summary>When set, Embed fails with this status.</summary>
+    public GrpcStatusCode? FailWith { get; set; }
+
+    /// <summary>When set, Embed waits for it (honouring cancellation) before answering.</summary>
+    public TaskCompletionSource? Gate { get; set; }
+
+    /// <summary>Every Embed call: its ids and offsets.</summary>
+    public ConcurrentQueue<(int[] Ids, int[] CuSeqLengths, int Dimensions, bool Normalize)> Calls { get; } = new();
+
+    public async Task<EmbeddingBatch> EmbedAsync(ReadOnlyMemory<int> inputIds, ReadOnlyMemory<int> cuSeqLengths, int dimensions, bool normalize, CancellationToken cancellationToken)
+    {
+        if (FailWith is { } status)
+        {
+            throw new GrpcCallException(status, $"fake worker fails with {status}");
+        }
+
+        var ids = inputIds.ToArray();
+        var cu = cuSeqLengths.ToArray();
+        Calls.Enqueue((ids, cu, dimensions, normalize));
+        if (Gate is { } gate)
+        {
+            try
+            {
+                await gate.Task.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new GrpcCallException(GrpcStatusCode.Cancelled, "cancelled by the caller");
+            }
+        }
+
+        if (dimensions != 0 && !Dimensions.Contains(dimensions))
+        {
+            throw new GrpcCallException(GrpcStatusCode.InvalidArgument, $"dimensions {dimensions} not offered");
+        }
+
+        var size = dimensions == 0 ? Dimensions[^1] : dimensions;
+        var vectors = new List<ReadOnlyMemory<byte>>();
+        for (var i = 0; i + 1 < cu.Length; i++)
+        {
+            vectors.Add(FakeModel.Pack(FakeModel.Vector(ids.AsSpan(cu[i], cu[i + 1] - cu[i]), size, normalize)));
+        }
+
+        return new EmbeddingBatch(vectors, size, TimeSpan.FromMilliseconds(3), TimeSpan.FromMilliseconds(7), ids.Length);
+    }
+
+    public Task<InferenceInfo> GetInfoAsync(CancellationToken cancellationToken)
+    {
+        if (FailWith is GrpcStatusCode.Unavailable)
+        {
+            throw new GrpcCallException(GrpcStatusCode.Unavailable, "fake worker unavailable");
+        }
+
+        return Task.FromResult(new InferenceInfo(Fingerprint, ServedName, MaxTokens, Dimensions, "fp32", "cpu", MaxBatchTokens, "fake worker"));
+    }
+
+    public Task<bool> IsServingAsync(CancellationToken cancellationToken)
+    {
+        if (FailWith is GrpcStatusCode.Unavailable)
+        {
+            throw new GrpcCallException(GrpcStatusCode.Unavailable, "fake worker unavailable");
+        }
+
+        return Task.FromResult(Serving);
+    }
+}

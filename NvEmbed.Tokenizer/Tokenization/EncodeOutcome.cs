@@ -1,0 +1,8 @@
+namespace NvEmbed.Tokenizer.Tokenization;
+
+/// <summary>The result of encoding one text, besides the tokens themselves.</summary>
+/// <param name="TokenCount">Tokens the text has with special tokens before truncation (when the text was truncated
+/// from a capped prefix or suffix this is the count of that part: still more than the limit).</param>
+/// <param name="TooLong">True when the limit was exceeded with <see cref="NvEmbed.Contracts.Clients.TruncationMode.None"/>; no tokens were written.</param>
+/// <param name="Truncated">True when tokens were dropped.</param>
+public readonly record struct EncodeOutcome(int TokenCount, bool TooLong, bool Truncated);

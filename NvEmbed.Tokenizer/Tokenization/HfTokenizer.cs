@@ -1,0 +1,339 @@
+using NvEmbed.Contracts.Clients;
+using NvEmbed.Tokenizer.Tokenization.Decoders;
+using NvEmbed.Tokenizer.Tokenization.Models;
+using NvEmbed.Tokenizer.Tokenization.Normalizers;
+using NvEmbed.Tokenizer.Tokenization.PreTokenizers;
+using NvEmbed.Tokenizer.Tokenization.Processors;
+
+namespace NvEmbed.Tokenizer.Tokenization;
+
+/// <summary>
+/// A Hugging Face tokenizer.json, loaded: added tokens, normalizer, pre-tokenizer, model, post-processor
+/// and decoder, giving the same ids as Hugging Face's <c>tokenizers</c>. Thread-safe.
+/// </summary>
+public sealed class HfTokenizer
+{
+    // Truncating input is capped at this many UTF-16 units per token of the limit before tokenizing
+    // (TEI caps characters the same way). English prose averages about 4.5 characters per Llama 3 token
+    // and the UDHR texts at most about 9, so 16 leaves room; when a capped text yields fewer tokens than
+    // the limit, the whole text is tokenized instead, so the cap never changes the result.
+    private const int CapCharsPerToken = 16;
+
+    // How far past the cap a word boundary is looked for before giving up the cap.
+    private const int CapBoundarySearch = 4096;
+
+    [ThreadStatic]
+    private static TokenBuffer? t_content;
+
+    [ThreadStatic]
+    private static TokenBuffer? t_piece;
+
+    private readonly INormalizer? _normalizer;
+    private readonly IPreTokenizer? _preTokenizer;
+    private readonly IDecoder? _decoder;
+    private readonly BpeModel? _byteLevelBpe;
+    private readonly bool _capSafe;
+
+    internal HfTokenizer(
+        string path,
+        string fingerprint,
+        AddedVocabulary addedTokens,
+        INormalizer? normalizer,
+        IPreTokenizer? preTokenizer,
+        ITokenModel model,
+        SpecialTokenTemplate template,
+        IDecoder? decoder,
+        bool capSafe)
+    {
+        Path = path;
+        Fingerprint = fingerprint;
+        AddedTokens = addedTokens;
+        _normalizer = normalizer;
+        _preTokenizer = preTokenizer;
+        Model = model;
+        Template = template;
+        _decoder = decoder;
+        _capSafe = capSafe;
+
+        // The fast path: no normalizer, the Llama 3 split then ByteLevel without its own regex, byte-level BPE.
+        if (normalizer is null && model is BpeModel { IsByteLevel: true } bpe
+            && preTokenizer is SequencePreTokenizer { Items: [SplitPreTokenizer { UsesLlama3Scanner: true, Behavior: SplitBehavior.Isolated, Invert: false }, ByteLevelPreTokenizer { AddPrefixSpace: false, UseRegex: false }] }
+            && bpe.ContinuingSubwordPrefix is null && bpe.EndOfWordSuffix is null)
+        {
+            _byteLevelBpe = bpe;
+        }
+
+        var size = model.VocabSize;
+        foreach (var token in addedTokens.Tokens)
+        {
+            if (model.TokenToId(token.Content) < 0)
+            {
+                size++;
+            }
+        }
+
+        VocabSize = size;
+    }
+
+    /// <summary>The file it was loaded from.</summary>
+    public string Path { get; }
+
+    /// <summary>Hex SHA-256 of the file.</summary>
+    public string Fingerprint { get; }
+
+    /// <summary>The model.</summary>
+    public ITokenModel Model { get; }
+
+    /// <summary>The added tokens.</summary>
+    public AddedVocabulary AddedTokens { get; }
+
+    /// <summary>What the post-processor adds around a sequence.</summary>
+    public SpecialTokenTemplate Template { get; }
+
+    /// <summary>Vocabulary size with added tokens (Hugging Face's <c>get_vocab_size(true)</c>).</summary>
+    public int VocabSize { get; }
+
+    /// <summary>True when the Llama 3 fast path (scanner + byte-level BPE over UTF-8) is used.</summary>
+    public bool UsesFastPath => _byteLevelBpe is not null;
+
+    /// <summary>Loads <paramref name="path"/>.</summary>
+    /// <exception cref="TokenizerLoadException">The file is missing, malformed or uses an unknown component.</exception>
+    public static HfTokenizer Load(string path) => TokenizerJsonLoader.Load(path);
+
+    /// <summary>Encodes <paramref name="text"/> into <paramref name="output"/> (cleared first).</summary>
+    public EncodeOutcome Encode(string text, TokenBuffer output, in EncodeSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(output);
+        output.Clear();
+        var template = settings.AddSpecialTokens ? Template : SpecialTokenTemplate.Empty;
+        text = ReplaceLoneSurrogates(text);
+        var content = t_content ??= new TokenBuffer(1024);
+        content.Clear();
+
+        var limited = settings.MaxTokens > 0;
+        var budget = limited ? Math.Max(settings.MaxTokens - template.Count, 0) : int.MaxValue;
+        var from = 0;
+        var to = text.Length;
+        if (limited && settings.Truncation != TruncationMode.None && _capSafe)
+        {
+            var cap = (long)budget * CapCharsPerToken + 64;
+            if (text.Length > cap + 2)
+            {
+                if (settings.Truncation == TruncationMode.End)
+                {
+                    to = FindWordBoundary(text, (int)cap, +1) ?? text.Length;
+                }
+                else
+                {
+                    from = FindWordBoundary(text, (int)(text.Length - cap), -1) ?? 0;
+                }
+            }
+        }
+
+        EncodeContent(text, from, to, content, settings.WithOffsets);
+        if ((from > 0 || to < text.Length) && content.Count < budget)
+        {
+            from = 0;
+            to = text.Length;
+            content.Clear();
+            EncodeContent(text, 0, text.Length, content, settings.WithOffsets);
+        }
+
+        var total = content.Count + template.Count;
+        var keepFrom = 0;
+        var keep = content.Count;
+        var truncated = false;
+        if (limited && total > settings.MaxTokens)
+        {
+            if (settings.Truncation == TruncationMode.None)
+            {
+                return new EncodeOutcome(total, TooLong: true, Truncated: false);
+            }
+
+            truncated = true;
+            keep = Math.Min(budget, content.Count);
+            keepFrom = settings.Truncation == TruncationMode.Start ? content.Count - keep : 0;
+        }
+
+        foreach (var id in template.Prefix)
+        {
+            output.Add(id, 0, 0);
+        }
+
+        output.AddRange(content, keepFrom, keep);
+        foreach (var id in template.Suffix)
+        {
+            output.Add(id, 0, 0);
+        }
+
+        return new EncodeOutcome(total, TooLong: false, truncated);
+    }
+
+    /// <summary>Turns ids back into text (ids outside the vocabulary are skipped, as Hugging Face does).</summary>
+    public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens)
+    {
+        var tokens = new List<string>(ids.Length);
+        foreach (var id in ids)
+        {
+            var added = AddedTokens.ById(id);
+            if (added is not null)
+            {
+                if (!(skipSpecialTokens && added.Special))
+                {
+                    tokens.Add(added.Content);
+                }
+
+                continue;
+            }
+
+            var token = Model.IdToToken(id);
+            if (token is not null)
+            {
+                tokens.Add(token);
+            }
+        }
+
+        return _decoder is null ? string.Join(' ', tokens) : string.Concat(_decoder.Decode(tokens));
+    }
+
+    /// <summary>The token string of <paramref name="id"/> (added tokens included), or null.</summary>
+    public string? IdToToken(int id) => AddedTokens.ById(id)?.Content ?? Model.IdToToken(id);
+
+    /// <summary>Invalid UTF-16 (lone surrogates) becomes U+FFFD, as it does on its way into Hugging Face's Rust strings.</summary>
+    internal static string ReplaceLoneSurrogates(string text)
+    {
+        var span = text.AsSpan();
+        var first = span.IndexOfAnyInRange('\uD800', '\uDFFF');
+        if (first < 0 || Utf16Valid(span[first..]))
+        {
+            return text;
+        }
+
+        var chars = span.ToArray();
+        for (var i = first; i < chars.Length; i++)
+        {
+            if (char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(chars[i]))
+            {
+                chars[i] = '\uFFFD';
+            }
+        }
+
+        return new string(chars);
+    }
+
+    private static bool Utf16Valid(ReadOnlySpan<char> span)
+    {
+        for (var i = 0; i < span.Length; i++)
+        {
+            if (char.IsHighSurrogate(span[i]) && i + 1 < span.Length && char.IsLowSurrogate(span[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(span[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // A position i with a letter before, a space at i and a letter after: every pre-tokenizer this engine
+    // allows capping with ends a piece before such a space, so cutting there leaves the other pieces alone.
+    private static int? FindWordBoundary(string text, int start, int direction)
+    {
+        for (var step = 0; step < CapBoundarySearch; step++)
+        {
+            var i = start + direction * step;
+            if (i < 1 || i >= text.Length - 1)
+            {
+                return null;
+            }
+
+            if (text[i] == ' ' && char.IsLetter(text[i - 1]) && char.IsLetter(text[i + 1]))
+            {
+                return i;
+            }
+        }
+
+        return null;
+    }
+
+    private void EncodeContent(string text, int from, int to, TokenBuffer output, bool withOffsets)
+    {
+        var span = text.AsSpan(0, to);
+        var position = from;
+        while (position < to)
+        {
+            if (AddedTokens.FindNext(span, position, position, out var start, out var end, out var id))
+            {
+                EncodeSegment(text, position, start, output, withOffsets);
+                output.Add(id, start, end);
+                position = end;
+            }
+            else
+            {
+                EncodeSegment(text, position, to, output, withOffsets);
+                break;
+            }
+        }
+    }
+
+    private void EncodeSegment(string text, int start, int end, TokenBuffer output, bool withOffsets)
+    {
+        if (end <= start)
+        {
+            return;
+        }
+
+        if (_byteLevelBpe is not null)
+        {
+            var span = text.AsSpan(start, end - start);
+            for (var i = 0; i < span.Length;)
+            {
+                var next = Llama3Scanner.NextEnd(span, i);
+                _byteLevelBpe.TokenizeByteLevel(span[i..next], start + i, output, withOffsets);
+                i = next;
+            }
+
+            return;
+        }
+
+        var normalized = NormalizedText.FromOriginal(text.AsSpan(start, end - start), start);
+        if (_normalizer is not null)
+        {
+            normalized = _normalizer.Normalize(normalized);
+        }
+
+        List<NormalizedText> pieces = [normalized];
+        if (_preTokenizer is not null)
+        {
+            pieces = _preTokenizer.PreTokenize(pieces);
+        }
+
+        var scratch = t_piece ??= new TokenBuffer();
+        foreach (var piece in pieces)
+        {
+            if (piece.Length == 0)
+            {
+                continue;
+            }
+
+            scratch.Clear();
+            Model.Tokenize(piece.Chars, scratch);
+            for (var k = 0; k < scratch.Count; k++)
+            {
+                var s = scratch.StartAt(k);
+                var e = scratch.EndAt(k);
+                var originalStart = s < piece.Length ? piece.StartOf(s) : piece.EndOf(piece.Length - 1);
+                var originalEnd = e > s ? piece.EndOf(e - 1) : originalStart;
+                output.Add(scratch.IdAt(k), originalStart, originalEnd);
+            }
+        }
+    }
+}

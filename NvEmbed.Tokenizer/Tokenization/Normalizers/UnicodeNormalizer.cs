@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Text;
+
+namespace NvEmbed.Tokenizer.Tokenization.Normalizers;
+
+/// <summary>The NFC, NFD, NFKC and NFKD normalizers.</summary>
+public sealed class UnicodeNormalizer(NormalizationForm form) : INormalizer
+{
+    /// <summary>The form applied.</summary>
+    public NormalizationForm Form { get; } = form;
+
+    /// <inheritdoc/>
+    public NormalizedText Normalize(NormalizedText text) => Apply(text, Form);
+
+    /// <summary>Normalizes <paramref name="text"/> to <paramref name="form"/>, keeping spans per combining sequence.</summary>
+    internal static NormalizedText Apply(NormalizedText text, NormalizationForm form)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var chars = text.Chars;
+        if (chars.IsEmpty || IsAscii(chars))
+        {
+            return text;
+        }
+
+        var whole = chars.ToString();
+        var wholeOk = TryNormalize(whole, form, out var normalized);
+        if (wholeOk && ReferenceEquals(normalized, whole))
+        {
+            return text;
+        }
+
+        // Spans: normalize each combining sequence on its own; when the pieces add up to the whole
+        // (they do unless composition crosses a sequence boundary), each output unit gets its sequence's span.
+        var output = new NormalizedText(normalized.Length);
+        var pieces = new StringBuilder(normalized.Length);
+        var i = 0;
+        while (i < chars.Length)
+        {
+            var end = i;
+            UnicodeClass.CodePointAt(chars, end, out var len);
+            end += len;
+            while (end < chars.Length)
+            {
+                var cp = UnicodeClass.CodePointAt(chars, end, out var nextLen);
+                if (!Continues(cp))
+                {
+                    break;
+                }
+
+                end += nextLen;
+            }
+
+            TryNormalize(chars[i..end].ToString(), form, out var piece);
+            pieces.Append(piece);
+            RuneMapper.Append(output, piece, text.StartOf(i), text.EndOf(end - 1));
+            i = end;
+        }
+
+        // NOTE: ICU refuses some strings (noncharacters such as U+FFFE); those sequences stay as they are.
+        if (!wholeOk || pieces.Equals(normalized.AsSpan()))
+        {
+            return output;
+        }
+
+        var coarse = new NormalizedText(normalized.Length);
+        for (var k = 0; k < normalized.Length; k++)
+        {
+            var source = Math.Min(k, chars.Length - 1);
+            coarse.Append(normalized[k], text.StartOf(source), text.EndOf(source));
+        }
+
+        return coarse;
+    }
+
+    private static bool TryNormalize(string text, NormalizationForm form, out string normalized)
+    {
+        try
+        {
+            normalized = text.IsNormalized(form) ? text : text.Normalize(form);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            normalized = text;
+            return false;
+        }
+    }
+
+    private static bool IsAscii(ReadOnlySpan<char> chars) => System.Text.Ascii.IsValid(chars);
+
+    private static bool Continues(int cp)
+    {
+        // Hangul vowel and trailing jamo compose with what precedes them.
+        if (cp is >= 0x1160 and <= 0x11FF)
+        {
+            return true;
+        }
+
+        var category = Rune.GetUnicodeCategory(new Rune(cp));
+        return category is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark;
+    }
+}

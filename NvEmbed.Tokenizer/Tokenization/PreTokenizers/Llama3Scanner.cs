@@ -1,0 +1,166 @@
+namespace NvEmbed.Tokenizer.Tokenization.PreTokenizers;
+
+/// <summary>
+/// A hand-written matcher for the pre-tokenizer pattern of Llama 3 (and OpenAI's cl100k):
+/// <c>(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+</c>.
+/// Every position matches one of the alternatives, so the matches tile the text; <see cref="NextEnd"/> returns
+/// where the match starting at a position ends, trying the alternatives in order as a backtracking engine does.
+/// </summary>
+/// <remarks>
+/// Measured against <see cref="System.Text.RegularExpressions.Regex"/> (compiled and non-backtracking) by the
+/// <c>bench</c> command; this scanner is exact for supplementary-plane letters too, where .NET's regex sees
+/// two surrogate halves instead of one letter.
+/// </remarks>
+public static class Llama3Scanner
+{
+    /// <summary>The pattern string as tokenizer.json spells it.</summary>
+    public const string Pattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+    /// <summary>The end (exclusive) of the match that starts at <paramref name="start"/> (which must be inside the text).</summary>
+    public static int NextEnd(ReadOnlySpan<char> text, int start)
+    {
+        var n = text.Length;
+        var c = text[start];
+
+        // (?i:'s|'t|'re|'ve|'m|'ll|'d)
+        if (c == '\'' && start + 1 < n)
+        {
+            var c1 = (char)(text[start + 1] | 0x20);
+            if (c1 is 's' or 't' or 'm' or 'd')
+            {
+                return start + 2;
+            }
+
+            if (start + 2 < n)
+            {
+                var c2 = (char)(text[start + 2] | 0x20);
+                if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l'))
+                {
+                    return start + 3;
+                }
+            }
+        }
+
+        var cp = UnicodeClass.CodePointAt(text, start, out var len);
+        var cls = UnicodeClass.Of(cp);
+
+        // [^\r\n\p{L}\p{N}]?\p{L}+
+        if ((cls & UnicodeClass.Letter) != 0)
+        {
+            return LetterRun(text, start + len);
+        }
+
+        if ((cls & UnicodeClass.Number) == 0 && c != '\r' && c != '\n' && start + len < n)
+        {
+            var next = UnicodeClass.CodePointAt(text, start + len, out var nextLen);
+            if ((UnicodeClass.Of(next) & UnicodeClass.Letter) != 0)
+            {
+                return LetterRun(text, start + len + nextLen);
+            }
+        }
+
+        // \p{N}{1,3}
+        if ((cls & UnicodeClass.Number) != 0)
+        {
+            var end = start + len;
+            for (var k = 1; k < 3 && end < n; k++)
+            {
+                var d = UnicodeClass.CodePointAt(text, end, out var dLen);
+                if ((UnicodeClass.Of(d) & UnicodeClass.Number) == 0)
+                {
+                    break;
+                }
+
+                end += dLen;
+            }
+
+            return end;
+        }
+
+        //  ?[^\s\p{L}\p{N}]+[\r\n]*
+        {
+            var p = start;
+            if (c == ' ')
+            {
+                p++;
+            }
+
+            var q = p;
+            while (q < n)
+            {
+                var s = UnicodeClass.CodePointAt(text, q, out var sLen);
+                if (UnicodeClass.Of(s) != 0)
+                {
+                    break;
+                }
+
+                q += sLen;
+            }
+
+            if (q > p)
+            {
+                while (q < n && (text[q] == '\r' || text[q] == '\n'))
+                {
+                    q++;
+                }
+
+                return q;
+            }
+        }
+
+        // Only whitespace is left (every other character matched above).
+        var runEnd = start;
+        var lastNewline = -1;
+        while (runEnd < n && (UnicodeClass.Of(text[runEnd]) & UnicodeClass.Space) != 0)
+        {
+            if (text[runEnd] is '\r' or '\n')
+            {
+                lastNewline = runEnd;
+            }
+
+            runEnd++;
+        }
+
+        // \s*[\r\n]+ : the greedy \s* gives back until the last newline of the run.
+        if (lastNewline >= 0)
+        {
+            return lastNewline + 1;
+        }
+
+        // \s+(?!\S) : at the end of the text the whole run; before a non-space, all but its last character.
+        if (runEnd == n || runEnd - 1 == start)
+        {
+            return runEnd;
+        }
+
+        return runEnd - 1;
+    }
+
+    private static int LetterRun(ReadOnlySpan<char> text, int index)
+    {
+        while (index < text.Length)
+        {
+            var c = text[index];
+            if (c < 0x80)
+            {
+                if ((uint)((c | 0x20) - 'a') > 'z' - 'a')
+                {
+                    break;
+                }
+
+                index++;
+                continue;
+            }
+
+            var cp = UnicodeClass.CodePointAt(text, index, out var len);
+            if ((UnicodeClass.Of(cp) & UnicodeClass.Letter) == 0)
+            {
+                break;
+            }
+
+            index += len;
+        }
+
+        return index;
+    }
+}
