@@ -76,7 +76,10 @@ public sealed class EmbeddingScheduler : IAsyncDisposable
         _options = options;
         _metrics = metrics;
         _logger = logger;
-        MaxSequenceLength = Math.Min(Info.MaxTokens, options.MaxBatchTokens);
+        // A sequence longer than the batch budget still runs: the planner seeds every batch with the
+        // oldest entry, alone if it is over the budget. The NIM contract takes 8192-token inputs
+        // whatever the budget a small device needs.
+        MaxSequenceLength = Math.Min(Info.MaxTokens, options.MaxQueueTokens);
         _runners = new BackendRunner[backends.Count];
         for (var i = 0; i < backends.Count; i++)
         {
@@ -97,7 +100,7 @@ public sealed class EmbeddingScheduler : IAsyncDisposable
     /// <summary>Number of sessions fed by this scheduler.</summary>
     public int SessionCount => _runners.Length;
 
-    /// <summary>The longest sequence accepted: the model's limit, capped at the batch token budget.</summary>
+    /// <summary>The longest sequence accepted: the model's limit (capped at the queue bound).</summary>
     public int MaxSequenceLength { get; }
 
     /// <summary>Tokens admitted and not yet cut into a batch.</summary>
@@ -119,7 +122,8 @@ public sealed class EmbeddingScheduler : IAsyncDisposable
             throw new InvalidOperationException("Warm up before Start: backends are called from one thread at a time.");
         }
 
-        var length = _options.WarmupSequenceLength > 0 ? Math.Min(_options.WarmupSequenceLength, MaxSequenceLength) : MaxSequenceLength;
+        var longest = Math.Min(MaxSequenceLength, _options.MaxBatchTokens);
+        var length = _options.WarmupSequenceLength > 0 ? Math.Min(_options.WarmupSequenceLength, longest) : longest;
         var rows = Math.Clamp(_options.MaxBatchTokens / length, 1, _options.MaxBatchRows);
         var ids = new long[rows * length];
         for (var i = 0; i < ids.Length; i++)

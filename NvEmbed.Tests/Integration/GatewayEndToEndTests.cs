@@ -98,6 +98,21 @@ public sealed class GatewayEndToEndTests(TopologyFixture topology)
         Assert.Matches("^Input length \\d+ exceeds maximum allowed token size 8192$", JsonDocument.Parse(body).RootElement.GetProperty("error").GetString());
     }
 
+    [Fact]
+    public async Task Embeddings_TooLongWithTruncateEnd_EmbedsTheFirst8192Tokens()
+    {
+        using var http = new HttpClient { BaseAddress = topology.Gateway, Timeout = s_timeout };
+        var text = string.Join(' ', Enumerable.Repeat("word", 9000));
+
+        using var response = await http.PostAsJsonAsync("/v1/embeddings", new { input = text, model = "any", input_type = "passage", truncate = "END" });
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        using var json = JsonDocument.Parse(body);
+        Assert.Equal(8192, json.RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+        Assert.Equal(64, json.RootElement.GetProperty("data")[0].GetProperty("embedding").GetArrayLength());
+    }
+
     private static async Task<float[]> EmbedOneAsync(HttpClient http, string text, string inputType)
     {
         using var response = await http.PostAsJsonAsync("/v1/embeddings", new { input = text, model = "any", input_type = inputType });

@@ -333,6 +333,28 @@ public class EmbeddingSchedulerTests
     }
 
     [Fact]
+    public async Task EmbedAsync_SequenceLongerThanBatchBudget_RunsAloneUpToTheModelLimit()
+    {
+        // Arrange: a CPU-sized budget of 64 tokens on a model that takes 256 (the NIM takes 8192
+        // tokens whatever the device's batch budget).
+        var backend = new TestBackend(hiddenSize: 8, maxTokens: 256);
+        await using var harness = new SchedulerHarness(new SchedulerOptions { MaxBatchTokens = 64 }, backend);
+        var random = new Random(3);
+        var longSequence = SchedulerHarness.RandomSequence(random, 200);
+        var shortSequence = SchedulerHarness.RandomSequence(random, 10);
+
+        // Act
+        var result = await harness.EmbedAsync([longSequence, shortSequence]).WaitAsync(s_timeout);
+
+        // Assert
+        Assert.Equal(256, harness.Scheduler.MaxSequenceLength);
+        SchedulerHarness.AssertClose(harness.Expected(longSequence, 8, normalize: true), SchedulerHarness.Decode(result.Vectors[0]));
+        SchedulerHarness.AssertClose(harness.Expected(shortSequence, 8, normalize: true), SchedulerHarness.Decode(result.Vectors[1]));
+        Assert.Contains(backend.Batches, b => b.Rows == 1 && b.SequenceLength == 200);
+        Assert.All(backend.Batches.Where(b => b.SequenceLength != 200), b => Assert.True(b.Rows * b.SequenceLength <= 64));
+    }
+
+    [Fact]
     public async Task WarmUp_BeforeStart_RunsABatchAtTheTokenBudgetOnEverySession()
     {
         // Arrange
