@@ -38,6 +38,22 @@ public sealed class GatewayTests : IAsyncLifetime
         Assert.Equal(["a", "b"], seen.Order());
     }
 
+    [Theory]
+    [InlineData("/v2/workspaces/default/inference/gateway/model/nvidia-embed/-/v1/embeddings")]
+    [InlineData("/v2/workspaces/team-a/inference/gateway/provider/embed-deployment/-/v1/embeddings")]
+    public async Task Post_NemoPlatformGatewayRoute_ForwardsTheOpenAiPath(string path)
+    {
+        // NeMo platform routes (nim-contract.md): by model entity or by deployment, then "/-/" and the API path.
+        var a = await StartBackendAsync("a");
+        await using var gateway = CreateGateway(("services:api:http:0", a));
+        using var client = gateway.CreateClient();
+
+        using var response = await client.PostAsync(path, new StringContent("body")).WaitAsync(s_timeout);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("a:/v1/embeddings:body", await response.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task Post_BodyOverLimit_Returns413Json()
     {
