@@ -45,6 +45,19 @@ public static class InferenceWorkerExtensions
                 {
                     options.MaxBatchTokens = SchedulerOptions.CpuMaxBatchTokens;
                 }
+
+                // NIM 2.x names: how long a batch may wait to fill, and how many inputs it may hold.
+                if (configuration[SchedulerOptions.SectionName + ":MaxBatchWait"] is null
+                    && double.TryParse(configuration["NIM_SERVER_MAX_WAIT_MS"], System.Globalization.CultureInfo.InvariantCulture, out var waitMs))
+                {
+                    options.MaxBatchWait = TimeSpan.FromMilliseconds(waitMs);
+                }
+
+                if (configuration[SchedulerOptions.SectionName + ":MaxBatchRows"] is null
+                    && int.TryParse(configuration["NIM_PIPELINE_MAX_BATCH_SIZE"], System.Globalization.CultureInfo.InvariantCulture, out var rows))
+                {
+                    options.MaxBatchRows = rows;
+                }
             })
             .ValidateDataAnnotations()
             .Validate(o => o.MaxQueueTokens >= o.MaxBatchTokens, "InferenceWorker:Batching:MaxQueueTokens must be at least MaxBatchTokens.")

@@ -69,4 +69,21 @@ public class InferenceWorkerOptionsTests
         // Assert
         Assert.Equal((uint)expected, info.MaxBatchTokens);
     }
+
+    [Fact]
+    public async Task Start_NimBatchingVariables_MapOntoSchedulerOptions()
+    {
+        var loader = new TestModelLoader(new Batching.TestBackend());
+        var configuration = new Dictionary<string, string?>
+        {
+            ["NIM_SERVER_MAX_WAIT_MS"] = "3",
+            ["NIM_PIPELINE_MAX_BATCH_SIZE"] = "17",
+        };
+
+        await using var server = await InferenceWorkerTestServer.StartAsync(loader, configuration);
+        await server.WaitServingAsync();
+
+        Assert.Equal(TimeSpan.FromMilliseconds(3), server.SchedulerOptions.MaxBatchWait);
+        Assert.Equal(17, server.SchedulerOptions.MaxBatchRows);
+    }
 }

@@ -45,6 +45,10 @@ public sealed class InferenceWorkerTestServer : IAsyncDisposable
     /// <summary>The worker's bound options.</summary>
     public InferenceWorkerOptions Options => _app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<InferenceWorkerOptions>>().Value;
 
+    /// <summary>The scheduler options as bound at start.</summary>
+    public NvEmbed.InferenceWorker.Batching.SchedulerOptions SchedulerOptions =>
+        _app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<NvEmbed.InferenceWorker.Batching.SchedulerOptions>>().Value;
+
     /// <summary>The worker's meter factory (to listen to its metrics only).</summary>
     public System.Diagnostics.Metrics.IMeterFactory MeterFactory => _app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
 
