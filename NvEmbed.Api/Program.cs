@@ -1,5 +1,6 @@
 using NvEmbed.Api.Endpoints;
 using NvEmbed.Api.Extensions;
+using NvEmbed.Api.KServe;
 using NvEmbed.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,4 +13,5 @@ app.MapDefaultEndpoints();
 app.MapNimApi();
 app.MapOpenAiApi();
 app.MapTeiApi();
+app.MapKServeGrpc();
 app.Run();

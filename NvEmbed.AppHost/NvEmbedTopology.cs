@@ -28,8 +28,10 @@ public static class NvEmbedTopology
             .WithReplicas(builder.GetInt("NVEMBED_INFERENCE_REPLICAS", 1))
             .WithHealthCheck("/health/ready", TimeSpan.FromMinutes(10));
 
+        // The grpc endpoint serves the NIM's KServe v2 (Triton) protocol (NIM port 8001).
         var api = builder.AddProject("api")
             .WithHttpEndpoint()
+            .WithGrpcEndpoint()
             .WithReference(tokenizer, "grpc")
             .WithReference(inference, "grpc")
             .WithReplicas(builder.GetInt("NVEMBED_API_REPLICAS", 1))

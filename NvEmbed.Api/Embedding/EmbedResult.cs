@@ -15,4 +15,8 @@ public sealed record EmbedResult(
     TimeSpan TokenizationTime,
     TimeSpan QueueTime,
     TimeSpan InferenceTime,
-    int WorkerCalls);
+    int WorkerCalls)
+{
+    /// <summary>Tokens of each input, in input order (prefix and special tokens included); they sum to <see cref="PromptTokens"/>.</summary>
+    public IReadOnlyList<int> InputTokens { get; init; } = [];
+}

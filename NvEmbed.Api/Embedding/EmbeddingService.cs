@@ -104,7 +104,13 @@ public sealed class EmbeddingService
 
             var tokens = batch.CuSeqLengths[^1];
             _metrics.Embedded(texts.Count, tokens, tokenizationTime, queue, inference, calls.Count);
-            return new EmbedResult(vectors, expectedDimensions, tokens, tokenizationTime, queue, inference, calls.Count);
+            var inputTokens = new int[texts.Count];
+            for (var i = 0; i < inputTokens.Length; i++)
+            {
+                inputTokens[i] = batch.CuSeqLengths[i + 1] - batch.CuSeqLengths[i];
+            }
+
+            return new EmbedResult(vectors, expectedDimensions, tokens, tokenizationTime, queue, inference, calls.Count) { InputTokens = inputTokens };
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && timeout.IsCancellationRequested)
         {

@@ -6,6 +6,7 @@ using NvEmbed.Api.Errors;
 using NvEmbed.Api.Metrics;
 using NvEmbed.Api.Options;
 using NvEmbed.Contracts.Clients;
+using NvEmbed.Contracts.Grpc;
 using NvEmbed.Contracts.ModelRepository;
 using NvEmbed.ServiceDefaults;
 
@@ -43,6 +44,7 @@ public static class ApiExtensions
         services.AddSingleton<AdmissionGate>();
         services.AddSingleton<ApiMetrics>();
         services.AddSingleton<EmbeddingService>();
+        services.AddGrpcTransport();
         services.AddHealthChecks().AddCheck<BackendHealthCheck>("backends", tags: [ServiceDefaultsExtensions.ReadyTag]);
         return builder;
     }

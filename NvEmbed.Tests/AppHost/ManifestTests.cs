@@ -41,6 +41,8 @@ public class ManifestTests
         Assert.True(gateway.GetProperty("bindings").GetProperty("http").GetProperty("external").GetBoolean());
         Assert.Equal(8000, gateway.GetProperty("bindings").GetProperty("http").GetProperty("port").GetInt32());
         Assert.Equal("http2", resources.GetProperty("inference").GetProperty("bindings").GetProperty("grpc").GetProperty("transport").GetString());
+        Assert.Equal("http2", resources.GetProperty("api").GetProperty("bindings").GetProperty("grpc").GetProperty("transport").GetString());
+        Assert.Equal("Http2", apiEnv.GetProperty("Kestrel__Endpoints__grpc__Protocols").GetString());
         Assert.Equal("parameter.v0", resources.GetProperty("model-dir").GetProperty("type").GetString());
     }
 }

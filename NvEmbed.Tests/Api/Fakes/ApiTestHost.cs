@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -31,7 +32,12 @@ public sealed class ApiTestHost : WebApplicationFactory<ApiOptions>
         _kestrel = kestrel;
         if (kestrel)
         {
-            UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+            // The http endpoint first (BaseAddress), then the grpc endpoint: HTTP/2 only, as the AppHost configures it.
+            UseKestrel(o =>
+            {
+                o.Listen(IPAddress.Loopback, 0);
+                o.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2);
+            });
         }
     }
 
@@ -64,6 +70,19 @@ public sealed class ApiTestHost : WebApplicationFactory<ApiOptions>
         StartServer();
         var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         return addresses.First().TrimEnd('/') + "/";
+    }
+
+    /// <summary>The HTTP/2-only gRPC listener's address (Kestrel only), e.g. http://127.0.0.1:41235.</summary>
+    public Uri GrpcAddress()
+    {
+        if (!_kestrel)
+        {
+            throw new InvalidOperationException("Not a Kestrel host.");
+        }
+
+        StartServer();
+        var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        return new Uri(addresses.ElementAt(1));
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
