@@ -88,6 +88,22 @@ public sealed class PrecompiledNormalizerTests(TokenizerModelsFixture models) : 
         Assert.True(report.Mismatches == 0, $"{report.Mismatches} of {report.Total} differ; first ones:\n{report.FirstMismatches}");
     }
 
+    [Fact]
+    public void Encode_FullWidthTextAndLigature_EncodesLikeTheirReplacements()
+    {
+        // Arrange: guards against a table that both sides silently ignore (parity alone would still pass).
+        var tokenizer = HfTokenizer.Load(WriteTokenizer(Convert.ToBase64String(CharsMapBuilder.Build(Table()))));
+        var plain = new TokenBuffer();
+        var disguised = new TokenBuffer();
+
+        // Act
+        tokenizer.Encode("Hello world, final caf\u00E9", plain, EncodeSettings.Default);
+        tokenizer.Encode("\uFF28\uFF45\uFF4C\uFF4C\uFF4F\u3000\u200Bworld,  \uFB01nal cafe\u0301", disguised, EncodeSettings.Default);
+
+        // Assert
+        Assert.Equal(plain.Ids.ToArray(), disguised.Ids.ToArray());
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("AAA=")]
