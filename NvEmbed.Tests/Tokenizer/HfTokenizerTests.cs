@@ -176,7 +176,7 @@ public class HfTokenizerTests
     }
 
     [Theory]
-    [InlineData("normalizer", "{\"type\":\"Precompiled\",\"precompiled_charsmap\":\"\"}", "Precompiled")]
+    [InlineData("normalizer", "{\"type\":\"ByteLevel\"}", "ByteLevel")]
     [InlineData("pre_tokenizer", "{\"type\":\"UnicodeScripts\"}", "UnicodeScripts")]
     [InlineData("decoder", "{\"type\":\"CTC\"}", "CTC")]
     public void Load_UnknownComponentType_FailsNamingTypeAndFile(string section, string component, string type)

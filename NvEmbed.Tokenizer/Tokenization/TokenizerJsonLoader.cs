@@ -141,6 +141,7 @@ internal static class TokenizerJsonLoader
             "Strip" => new StripNormalizer(Bool(e, "strip_left", true), Bool(e, "strip_right", true)),
             "Prepend" => new PrependNormalizer(String(e, "prepend")),
             "Replace" => new ReplaceNormalizer(Pattern(e.GetProperty("pattern")), String(e, "content")),
+            "Precompiled" => new PrecompiledNormalizer(PrecompiledCharsMap.Parse(Convert.FromBase64String(String(e, "precompiled_charsmap")))),
             "Sequence" => new SequenceNormalizer([.. e.GetProperty("normalizers").EnumerateArray().Select(n => Normalizer(path, n))]),
             _ => throw Unknown(path, "normalizer", type),
         };

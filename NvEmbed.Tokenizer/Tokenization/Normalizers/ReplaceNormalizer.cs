@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace NvEmbed.Tokenizer.Tokenization.Normalizers;
 
-/// <summary>The Replace normalizer: every match of a string or regex becomes <c>content</c>, spanning what it replaced.</summary>
+/// <summary>The Replace normalizer: every match of a string or regex becomes <c>content</c>, spanning the match's last code point (as Hugging Face does).</summary>
 public sealed class ReplaceNormalizer(Regex pattern, string content) : INormalizer
 {
     /// <inheritdoc/>
@@ -31,7 +31,15 @@ public sealed class ReplaceNormalizer(Regex pattern, string content) : INormaliz
             }
 
             output.AppendFrom(text, last, match.Index - last);
-            var (start, end) = text.SpanOf(match.Index, match.Length);
+            // As in Hugging Face, the content is inserted after the match is removed, so it takes the span of
+            // the match's last code point.
+            var lastUnit = match.Index + match.Length - 1;
+            if (lastUnit > match.Index && char.IsLowSurrogate(source[lastUnit]) && char.IsHighSurrogate(source[lastUnit - 1]))
+            {
+                lastUnit--;
+            }
+
+            var (start, end) = text.SpanOf(lastUnit, match.Index + match.Length - lastUnit);
             RuneMapper.Append(output, content, start, end);
             last = match.Index + match.Length;
         }

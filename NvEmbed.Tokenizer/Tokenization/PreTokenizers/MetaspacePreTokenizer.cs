@@ -34,7 +34,10 @@ public sealed class MetaspacePreTokenizer(char replacement, string prependScheme
             if (prepend && piece.Length > 0 && piece.Chars[0] != replacement)
             {
                 var prefixed = new NormalizedText(piece.Length + 1);
-                prefixed.Append(replacement, piece.StartOf(0), piece.StartOf(0));
+                // Hugging Face's prepend gives the ▁ the span of the first code point.
+                UnicodeClass.CodePointAt(piece.Chars, 0, out var firstLength);
+                var (firstStart, firstEnd) = piece.SpanOf(0, firstLength);
+                prefixed.Append(replacement, firstStart, firstEnd);
                 prefixed.AppendFrom(piece, 0, piece.Length);
                 piece = prefixed;
             }
