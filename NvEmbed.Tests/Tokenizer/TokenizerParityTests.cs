@@ -43,11 +43,11 @@ public class TokenizerParityTests(TokenizerModelsFixture models) : IClassFixture
     [Theory]
     [InlineData("wordpiece")]
     [InlineData("unigram")]
-    public async Task Encode_TrainedTokenizerSample_MatchesHuggingFaceIds(string kind)
+    public async Task Encode_TrainedTokenizerFullCorpus_MatchesHuggingFaceIds(string kind)
     {
         // Arrange
         var path = kind == "wordpiece" ? models.WordPiece : models.Unigram;
-        var corpus = await TokenizerReference.BuildCorpusAsync("parity", limit: 20_000);
+        var corpus = await TokenizerReference.BuildCorpusAsync("parity");
         var reference = await TokenizerReference.EncodeAsync(path, corpus);
         var tokenizer = HfTokenizer.Load(path);
 
@@ -56,6 +56,7 @@ public class TokenizerParityTests(TokenizerModelsFixture models) : IClassFixture
 
         // Assert
         Assert.Equal(kind == "wordpiece" ? "WordPiece" : "Unigram", tokenizer.Model.Type);
+        Assert.True(corpus.Texts.Count >= 100_000, $"the corpus has only {corpus.Texts.Count} strings");
         Assert.True(report.Mismatches == 0, $"{report.Mismatches} of {report.Total} differ; first ones:\n{report.FirstMismatches}");
     }
 

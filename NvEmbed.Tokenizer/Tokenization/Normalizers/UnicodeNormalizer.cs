@@ -3,7 +3,11 @@ using System.Text;
 
 namespace NvEmbed.Tokenizer.Tokenization.Normalizers;
 
-/// <summary>The NFC, NFD, NFKC and NFKD normalizers.</summary>
+/// <summary>
+/// The NFC, NFD, NFKC and NFKD normalizers. Code points unassigned in Unicode 9.0 (the version of Hugging Face's
+/// normalization tables, see <see cref="Unicode9Unassigned"/>) stay as they are and act as starters that nothing
+/// composes or reorders across, as they do there.
+/// </summary>
 public sealed class UnicodeNormalizer(NormalizationForm form) : INormalizer
 {
     /// <summary>The form applied.</summary>
@@ -23,7 +27,7 @@ public sealed class UnicodeNormalizer(NormalizationForm form) : INormalizer
         }
 
         var whole = chars.ToString();
-        var wholeOk = TryNormalize(whole, form, out var normalized);
+        var wholeOk = TryNormalizeUnicode9(whole, form, out var normalized);
         if (wholeOk && ReferenceEquals(normalized, whole))
         {
             return text;
@@ -37,12 +41,22 @@ public sealed class UnicodeNormalizer(NormalizationForm form) : INormalizer
         while (i < chars.Length)
         {
             var end = i;
-            UnicodeClass.CodePointAt(chars, end, out var len);
+            var first = UnicodeClass.CodePointAt(chars, end, out var len);
             end += len;
+            if (Unicode9Unassigned.Contains(first))
+            {
+                // Unassigned in Hugging Face's tables: a sequence of its own, kept as it is.
+                var kept = chars[i..end].ToString();
+                pieces.Append(kept);
+                RuneMapper.Append(output, kept, text.StartOf(i), text.EndOf(end - 1));
+                i = end;
+                continue;
+            }
+
             while (end < chars.Length)
             {
                 var cp = UnicodeClass.CodePointAt(chars, end, out var nextLen);
-                if (!Continues(cp))
+                if (!Continues(cp) || Unicode9Unassigned.Contains(cp))
                 {
                     break;
                 }
@@ -70,6 +84,51 @@ public sealed class UnicodeNormalizer(NormalizationForm form) : INormalizer
         }
 
         return coarse;
+    }
+
+    /// <summary>Normalizes the runs between code points unassigned in Unicode 9.0, keeping those as they are.</summary>
+    private static bool TryNormalizeUnicode9(string text, NormalizationForm form, out string normalized)
+    {
+        var split = -1;
+        for (var k = 0; k < text.Length; k++)
+        {
+            var cp = UnicodeClass.CodePointAt(text, k, out var len);
+            if (Unicode9Unassigned.Contains(cp))
+            {
+                split = k;
+                break;
+            }
+
+            k += len - 1;
+        }
+
+        if (split < 0)
+        {
+            return TryNormalize(text, form, out normalized);
+        }
+
+        var ok = true;
+        var builder = new StringBuilder(text.Length);
+        var runStart = 0;
+        var i = split;
+        while (i < text.Length)
+        {
+            var cp = UnicodeClass.CodePointAt(text, i, out var len);
+            if (Unicode9Unassigned.Contains(cp))
+            {
+                ok &= TryNormalize(text[runStart..i], form, out var run);
+                builder.Append(run).Append(text, i, len);
+                runStart = i + len;
+            }
+
+            i += len;
+        }
+
+        ok &= TryNormalize(text[runStart..], form, out var last);
+        builder.Append(last);
+        var result = builder.ToString();
+        normalized = result == text ? text : result;
+        return ok;
     }
 
     private static bool TryNormalize(string text, NormalizationForm form, out string normalized)
