@@ -39,6 +39,9 @@ public sealed class TokenizerTestServer : IAsyncDisposable
     /// <summary>A channel to the server.</summary>
     public GrpcChannel Channel { get; }
 
+    /// <summary>The server's services.</summary>
+    public IServiceProvider Services => _app.Services;
+
     /// <summary>Errors the server logged.</summary>
     public ConcurrentQueue<string> LoggedErrors { get; }
 

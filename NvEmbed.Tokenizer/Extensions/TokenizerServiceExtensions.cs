@@ -33,6 +33,8 @@ public static class TokenizerServiceExtensions
             var options = sp.GetRequiredService<TokenizerServiceOptions>();
             return new TokenizerWorkerPool(options.Workers, options.QueueCapacity);
         });
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<TokenizerMetrics>();
         builder.Services.AddSingleton<TokenizerGrpcService>();
         return builder;
     }

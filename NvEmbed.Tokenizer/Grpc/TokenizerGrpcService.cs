@@ -6,7 +6,7 @@ using NvEmbed.Tokenizer.Tokenization;
 namespace NvEmbed.Tokenizer.Grpc;
 
 /// <summary>The handlers of <c>nvembed.tokenizer.v1.Tokenizer</c>: Encode, Decode and ModelInfo.</summary>
-public sealed class TokenizerGrpcService(LoadedTokenizer loaded, TokenizerWorkerPool pool, TokenizerServiceOptions options, ILogger<TokenizerGrpcService> logger)
+public sealed class TokenizerGrpcService(LoadedTokenizer loaded, TokenizerWorkerPool pool, TokenizerMetrics metrics, TokenizerServiceOptions options, ILogger<TokenizerGrpcService> logger)
 {
     /// <summary>The gRPC service name.</summary>
     public const string ServiceName = "nvembed.tokenizer.v1.Tokenizer";
@@ -19,6 +19,7 @@ public sealed class TokenizerGrpcService(LoadedTokenizer loaded, TokenizerWorker
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var count = request.Texts.Count;
         var maxTokens = request.MaxTokens == 0 ? loaded.Settings.MaxTokens : (int)Math.Min(request.MaxTokens, int.MaxValue);
         var settings = new EncodeSettings(
@@ -54,6 +55,7 @@ public sealed class TokenizerGrpcService(LoadedTokenizer loaded, TokenizerWorker
             if (running is null)
             {
                 Log.QueueFull(logger, count, pool.Queued);
+                metrics.Rejected(count);
                 throw new GrpcCallException(GrpcStatusCode.ResourceExhausted, $"The tokenizer is overloaded ({pool.Queued} work items queued); retry later or on another replica.");
             }
 
@@ -91,6 +93,7 @@ public sealed class TokenizerGrpcService(LoadedTokenizer loaded, TokenizerWorker
             response.CuSeqLengths.Add((uint)response.InputIds.Count);
         }
 
+        metrics.Encoded(count, response.InputIds.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         return response;
     }
 
