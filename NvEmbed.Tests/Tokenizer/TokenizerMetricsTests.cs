@@ -50,4 +50,35 @@ public class TokenizerMetricsTests
         Assert.True(Value(metrics, "nvembed_tokenizer_encode_duration_seconds_sum") > 0);
         Assert.Equal(0, Value(metrics, "nvembed_tokenizer_queue_depth"));
     }
+
+    [Fact]
+    public async Task Encode_WhileWorkIsQueued_ReportsQueueDepth()
+    {
+        // Arrange: one worker, one-text chunks and 2,000 long texts, so items wait on the queue for a while.
+        await using var server = await TokenizerTestServer.StartAsync(new ModelServingSettings(), new Dictionary<string, string?>
+        {
+            ["Tokenizer:Workers"] = "1",
+            ["Tokenizer:QueueCapacity"] = "10000",
+            ["Tokenizer:ChunkSize"] = "1",
+        });
+        using var prometheus = new PrometheusMetrics(server.Services.GetRequiredService<IMeterFactory>());
+        var request = new EncodeRequest();
+        request.Texts.Add(Enumerable.Range(0, 2000).Select(i => string.Concat(Enumerable.Repeat($"text {i} of a long request, ", 80))));
+
+        // Act
+        var call = server.Channel.UnaryAsync(TokenizerGrpcService.ServiceName, "Encode", request, EncodeResponse.Parser).WaitAsync(s_timeout);
+        var peak = 0.0;
+        while (!call.IsCompleted)
+        {
+            peak = Math.Max(peak, Value(prometheus.Render(), "nvembed_tokenizer_queue_depth"));
+            await Task.Delay(5);
+        }
+
+        await call;
+        var after = Value(prometheus.Render(), "nvembed_tokenizer_queue_depth");
+
+        // Assert
+        Assert.True(peak > 0, "the queue depth never rose above 0 while the request ran");
+        Assert.Equal(0, after);
+    }
 }
