@@ -95,7 +95,7 @@ public sealed class OnnxBackend : IEmbeddingBackend
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            IntraOpNumThreads = Math.Max(0, options.IntraOpThreads),
+            IntraOpNumThreads = options.ResolvedIntraOpThreads,
             InterOpNumThreads = 1,
 
             // Every batch has a new shape (rows × longest row). With the memory-pattern cache and

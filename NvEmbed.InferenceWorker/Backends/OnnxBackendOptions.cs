@@ -12,10 +12,15 @@ public sealed record OnnxBackendOptions
     public int DeviceId { get; init; }
 
     /// <summary>
-    /// CPU threads for one inference. Default 0: ONNX Runtime's choice (one per physical core), which
-    /// is right when the worker has the machine to itself.
+    /// CPU threads for one inference. Default 0: every core this process may use
+    /// (<see cref="Environment.ProcessorCount"/>, which honours the affinity mask and a container's CPU
+    /// limit), right when the worker has the machine to itself. ONNX Runtime's own default is not used:
+    /// on a 2-core VM it ran one thread and left the other core idle under load.
     /// </summary>
     public int IntraOpThreads { get; init; }
+
+    /// <summary>The intra-op thread count a session opens with: <see cref="IntraOpThreads"/>, or all cores when it is 0.</summary>
+    public int ResolvedIntraOpThreads => IntraOpThreads > 0 ? IntraOpThreads : Environment.ProcessorCount;
 
     /// <summary>
     /// Weight precision of a graph built from safetensors: "fp32", "fp16" or "bf16". Default null:

@@ -20,7 +20,7 @@ public sealed class OnnxModelLoader(IOptions<InferenceWorkerOptions> options, IL
         var settings = options.Value;
         var progress = new Progress<string>(line => SchedulerLog.LoadProgress(logger, line));
         var directory = settings.ModelDir ?? DefaultModel.EnsureCreated(settings.CacheDir ?? DefaultCacheDir(), progress);
-        SchedulerLog.LoadingModel(logger, directory, settings.Sessions, settings.ExecutionProvider);
+        SchedulerLog.LoadingModel(logger, directory, settings.Sessions, settings.ExecutionProvider, settings.ThreadsPerSession);
         var model = ModelDirectory.Open(directory);
         var backends = new List<IEmbeddingBackend>(settings.Sessions);
         try
@@ -32,7 +32,7 @@ public sealed class OnnxModelLoader(IOptions<InferenceWorkerOptions> options, IL
                 {
                     ExecutionProvider = settings.ExecutionProvider,
                     DeviceId = settings.DeviceFor(session),
-                    IntraOpThreads = settings.IntraOpThreads,
+                    IntraOpThreads = settings.ThreadsPerSession,
                     Precision = settings.Precision,
                     CustomModelPath = settings.CustomModelPath,
                 }, progress));

@@ -23,7 +23,7 @@ namespace NvEmbed.InferenceWorker.Batching;
 /// </summary>
 /// <remarks>
 /// Options: <c>--backend synthetic|onnx</c>, <c>--model-dir DIR</c> (onnx; default: the embedded default
-/// model), <c>--device cpu|cuda</c>, <c>--sessions N</c>, <c>--threads N</c> (onnx intra-op threads), <c>--concurrency 1,8,32</c>, <c>--seconds S</c> per point,
+/// model), <c>--device cpu|cuda</c>, <c>--sessions N</c>, <c>--threads N</c> (onnx intra-op threads per session; default cores / sessions), <c>--concurrency 1,8,32</c>, <c>--seconds S</c> per point,
 /// <c>--max-batch-tokens N</c>, <c>--max-length N</c> (cap on passage length), <c>--modes batched,single</c>,
 /// <c>--via scheduler|grpc</c> (in process, or through the worker's gRPC service on loopback), <c>--max-padding R</c> (the scheduler's padding limit), <c>--probe</c> (first time the backend alone on a few batch shapes).
 /// </remarks>
@@ -45,6 +45,8 @@ public static class SchedulerBenchmark
         var viaGrpc = Get(options, "via", "scheduler") == "grpc";
         var maxPadding = double.Parse(Get(options, "max-padding", new SchedulerOptions().MaxPaddingRatio.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 
+        var threads = int.Parse(Get(options, "threads", "0"), CultureInfo.InvariantCulture);
+        threads = threads > 0 ? threads : Math.Max(1, Environment.ProcessorCount / Math.Max(1, sessions));
         var backends = new List<IEmbeddingBackend>();
         ModelDirectory? model = null;
         if (backendKind == "onnx")
@@ -65,13 +67,13 @@ public static class SchedulerBenchmark
                 {
                     ExecutionProvider = Get(options, "device", "cpu"),
                     DeviceId = i,
-                    IntraOpThreads = int.Parse(Get(options, "threads", "0"), CultureInfo.InvariantCulture),
+                    IntraOpThreads = threads,
                 }));
         }
 
         try
         {
-            await output.WriteLineAsync($"backend {backendKind} ({backends[0].Info.ExecutionProvider}, {backends[0].Info.Precision}), {sessions} session(s), budget {budget} tokens, padding limit {maxPadding:P0}, {seconds:F0} s per point, {Environment.ProcessorCount} cores, via {(viaGrpc ? "gRPC (Kestrel h2c on loopback, the worker's own wiring)" : "the scheduler directly")}").ConfigureAwait(false);
+            await output.WriteLineAsync($"backend {backendKind} ({backends[0].Info.ExecutionProvider}, {backends[0].Info.Precision}), {sessions} session(s) × {(model is null ? "-" : threads.ToString(CultureInfo.InvariantCulture))} thread(s), budget {budget} tokens, padding limit {maxPadding:P0}, {seconds:F0} s per point, {Environment.ProcessorCount} cores, via {(viaGrpc ? "gRPC (Kestrel h2c on loopback, the worker's own wiring)" : "the scheduler directly")}").ConfigureAwait(false);
             if (options.ContainsKey("probe"))
             {
                 await ProbeAsync(backends[0], output).ConfigureAwait(false);

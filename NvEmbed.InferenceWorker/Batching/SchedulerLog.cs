@@ -17,8 +17,8 @@ internal static partial class SchedulerLog
     [LoggerMessage(4, LogLevel.Information, "Warm-up on session {Session}: {Rows} rows × {SequenceLength} tokens in {Milliseconds:F1} ms.")]
     public static partial void WarmedUp(ILogger logger, int session, int rows, int sequenceLength, double milliseconds);
 
-    [LoggerMessage(5, LogLevel.Information, "Loading model from {ModelDir}: {Sessions} session(s), execution provider {ExecutionProvider}.")]
-    public static partial void LoadingModel(ILogger logger, string modelDir, int sessions, string executionProvider);
+    [LoggerMessage(5, LogLevel.Information, "Loading model from {ModelDir}: {Sessions} session(s), execution provider {ExecutionProvider}, {Threads} CPU thread(s) per session.")]
+    public static partial void LoadingModel(ILogger logger, string modelDir, int sessions, string executionProvider, int threads);
 
     [LoggerMessage(6, LogLevel.Information, "Inference worker ready: {Sessions} session(s), hidden size {HiddenSize}, max {MaxTokens} tokens, batch budget {MaxBatchTokens} tokens.")]
     public static partial void Ready(ILogger logger, int sessions, int hiddenSize, int maxTokens, int maxBatchTokens);

@@ -40,11 +40,18 @@ public sealed class InferenceWorkerOptions
     public string ExecutionProvider { get; set; } = "cpu";
 
     /// <summary>
-    /// CPU threads per session. Default 0 = ONNX Runtime's choice (one per physical core), right for one
-    /// session that has the machine; with several CPU sessions set it to cores / sessions.
+    /// CPU threads per session. Default 0 = the process's cores shared out over the sessions
+    /// (<see cref="ThreadsPerSession"/>).
     /// </summary>
     [Range(0, 1024)]
     public int IntraOpThreads { get; set; }
+
+    /// <summary>
+    /// The intra-op threads each session gets: <see cref="IntraOpThreads"/> when set, else
+    /// <see cref="Environment.ProcessorCount"/> / <see cref="Sessions"/> (at least 1) on the CPU, so N
+    /// CPU sessions share the cores instead of each taking all of them.
+    /// </summary>
+    public int ThreadsPerSession => IntraOpThreads > 0 ? IntraOpThreads : Math.Max(1, Environment.ProcessorCount / Math.Max(1, Sessions));
 
     /// <summary>Weight precision of a graph built from safetensors ("fp32", "fp16", "bf16"). Default null = the weights' own.</summary>
     [RegularExpression("^(fp32|fp16|bf16)$", ErrorMessage = "Precision must be fp32, fp16 or bf16.")]
