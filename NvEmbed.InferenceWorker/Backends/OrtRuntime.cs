@@ -7,7 +7,8 @@ namespace NvEmbed.InferenceWorker.Backends;
 /// The one place ONNX Runtime is initialised. Every process that loads ONNX Runtime calls
 /// <see cref="EnsureInitialized"/> before touching any of its types: it puts
 /// <c>ORT_DISABLE_TELEMETRY=1</c> into the native process environment before the native library
-/// loads, creates the process-wide environment, and turns telemetry events off there as well.
+/// loads, creates the process-wide environment, and turns telemetry events off there as well. It also
+/// tunes the native heap for batches (<see cref="NativeHeap"/>).
 /// </summary>
 public static partial class OrtRuntime
 {
@@ -36,6 +37,7 @@ public static partial class OrtRuntime
                 _ = SetEnv("ORT_DISABLE_TELEMETRY", "1", 1);
             }
 
+            _ = NativeHeap.Configure();
             var env = OrtEnv.Instance();
             env.DisableTelemetryEvents();
             s_env = env;

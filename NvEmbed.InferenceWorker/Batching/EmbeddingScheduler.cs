@@ -412,9 +412,9 @@ public sealed class EmbeddingScheduler : IAsyncDisposable
         while (scanned < _pending.Count && count < _window.Length)
         {
             var entry = _pending[scanned++];
-            if (IsDead(entry, now))
+            if (DeadReason(entry, now) is { } reason)
             {
-                Drop(entry);
+                Drop(entry, reason);
                 continue;
             }
 
@@ -446,28 +446,29 @@ public sealed class EmbeddingScheduler : IAsyncDisposable
         return batch;
     }
 
-    private static bool IsDead(SchedulerEntry entry, DateTime now)
+    /// <summary>Why <paramref name="entry"/> leaves the queue unrun ("cancelled", "deadline", "request_failed"), or null while it is live.</summary>
+    private static string? DeadReason(SchedulerEntry entry, DateTime now)
     {
         var job = entry.Job;
         if (job.IsFinished)
         {
-            return true;
+            return DropReason(job);
         }
 
-        if (job.Deadline is { } deadline && deadline <= now)
-        {
-            job.Fail(new EmbeddingException(EmbedErrorKind.DeadlineExceeded, "The request's deadline passed while it waited in the inference queue."));
-            return true;
-        }
-
-        return false;
+        return job.Deadline is { } deadline && deadline <= now ? "deadline" : null;
     }
 
-    private void Drop(SchedulerEntry entry)
+    private void Drop(SchedulerEntry entry, string reason)
     {
         entry.Removed = true;
         Leave(1, entry.Length);
-        _metrics.Dropped(1, DropReason(entry.Job));
+
+        // Counted before the caller is answered: a caller that sees DeadlineExceeded also sees it counted.
+        _metrics.Dropped(1, reason);
+        if (reason == "deadline")
+        {
+            entry.Job.Fail(new EmbeddingException(EmbedErrorKind.DeadlineExceeded, "The request's deadline passed while it waited in the inference queue."));
+        }
     }
 
     private static string DropReason(EmbedJob job) =>
@@ -517,9 +518,9 @@ public sealed class EmbeddingScheduler : IAsyncDisposable
         var now = DateTime.UtcNow;
         foreach (var entry in _pending)
         {
-            if (IsDead(entry, now))
+            if (DeadReason(entry, now) is { } reason)
             {
-                Drop(entry);
+                Drop(entry, reason);
             }
         }
 

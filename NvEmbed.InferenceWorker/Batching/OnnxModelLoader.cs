@@ -21,6 +21,7 @@ public sealed class OnnxModelLoader(IOptions<InferenceWorkerOptions> options, IL
         var progress = new Progress<string>(line => SchedulerLog.LoadProgress(logger, line));
         var directory = settings.ModelDir ?? DefaultModel.EnsureCreated(settings.CacheDir ?? DefaultCacheDir(), progress);
         SchedulerLog.LoadingModel(logger, directory, settings.Sessions, settings.ExecutionProvider, settings.ThreadsPerSession);
+        SchedulerLog.NativeHeapTuning(logger, NativeHeap.Configure());
         var model = ModelDirectory.Open(directory);
         var backends = new List<IEmbeddingBackend>(settings.Sessions);
         try

@@ -108,7 +108,7 @@ public static class SchedulerBenchmark
     {
         await output.WriteLineAsync("| rows × length | ms per batch | tokens/s |").ConfigureAwait(false);
         await output.WriteLineAsync("|---|---|---|").ConfigureAwait(false);
-        foreach (var (rows, length) in new[] { (1, 32), (4, 32), (16, 32), (64, 32), (1, 256), (4, 256), (16, 256) })
+        foreach (var (rows, length) in new[] { (1, 16), (32, 16), (1, 32), (4, 32), (16, 32), (32, 32), (64, 32), (1, 256), (4, 256), (16, 256) })
         {
             var ids = new long[rows * length];
             for (var i = 0; i < ids.Length; i++)

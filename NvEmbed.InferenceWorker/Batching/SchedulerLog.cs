@@ -34,4 +34,7 @@ internal static partial class SchedulerLog
 
     [LoggerMessage(10, LogLevel.Information, "{Progress}")]
     public static partial void LoadProgress(ILogger logger, string progress);
+
+    [LoggerMessage(11, LogLevel.Information, "Native heap tuning for ONNX Runtime: {Outcome}.")]
+    public static partial void NativeHeapTuning(ILogger logger, string outcome);
 }

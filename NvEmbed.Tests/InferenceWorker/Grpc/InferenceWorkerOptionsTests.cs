@@ -86,4 +86,20 @@ public class InferenceWorkerOptionsTests
         Assert.Equal(TimeSpan.FromMilliseconds(3), server.SchedulerOptions.MaxBatchWait);
         Assert.Equal(17, server.SchedulerOptions.MaxBatchRows);
     }
+
+    [Fact]
+    public void ThreadsPerSession_NotSet_SharesTheProcessCoresOverTheSessions()
+    {
+        // Arrange
+        var cores = Environment.ProcessorCount;
+        static int Threads(int configured, int sessions) =>
+            new NvEmbed.InferenceWorker.Extensions.InferenceWorkerOptions { IntraOpThreads = configured, Sessions = sessions }.ThreadsPerSession;
+
+        // Act / Assert: 0 never reaches ONNX Runtime (whose own default ran one thread on a 2-core VM).
+        Assert.Equal(cores, Threads(0, 1));
+        Assert.Equal(1, Threads(0, 1024));
+        Assert.Equal(Math.Max(1, cores / 2), Threads(0, 2));
+        Assert.Equal(3, Threads(3, 1));
+        Assert.Equal(3, Threads(3, 4));
+    }
 }
