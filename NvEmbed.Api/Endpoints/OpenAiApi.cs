@@ -30,11 +30,7 @@ public static class OpenAiApi
     {
         var started = Stopwatch.GetTimestamp();
         var limits = options.CurrentValue;
-        NimEmbeddingRequest request;
-        using (var body = await JsonRequestBody.ReadAsync(context.Request, limits.MaxRequestBodyBytes, context.RequestAborted))
-        {
-            request = NimEmbeddingRequest.Parse(body);
-        }
+        var request = await JsonRequestBody.ReadAsync(context.Request, limits.MaxRequestBodyBytes, NimEmbeddingRequest.Parse, context.RequestAborted);
 
         EmbeddingRules.CheckInputs(request.Input, limits.MaxBatchSize, "input");
         var model = await backends.GetModelAsync(context.RequestAborted);

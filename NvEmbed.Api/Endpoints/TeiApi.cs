@@ -36,11 +36,7 @@ public static class TeiApi
     {
         var started = Stopwatch.GetTimestamp();
         var limits = options.CurrentValue;
-        TeiEmbedRequest request;
-        using (var body = await JsonRequestBody.ReadAsync(context.Request, limits.MaxRequestBodyBytes, context.RequestAborted))
-        {
-            request = TeiEmbedRequest.Parse(body);
-        }
+        var request = await JsonRequestBody.ReadAsync(context.Request, limits.MaxRequestBodyBytes, TeiEmbedRequest.Parse, context.RequestAborted);
 
         EmbeddingRules.CheckInputs(request.Inputs, limits.MaxBatchSize, "inputs");
         var model = await backends.GetModelAsync(context.RequestAborted);
@@ -61,11 +57,7 @@ public static class TeiApi
         HttpContext context, ITokenizerClient tokenizer, BackendState backends, ModelServingSettings settings, IOptionsMonitor<ApiOptions> options)
     {
         var limits = options.CurrentValue;
-        TeiTokenizeRequest request;
-        using (var body = await JsonRequestBody.ReadAsync(context.Request, limits.MaxRequestBodyBytes, context.RequestAborted))
-        {
-            request = TeiTokenizeRequest.Parse(body);
-        }
+        var request = await JsonRequestBody.ReadAsync(context.Request, limits.MaxRequestBodyBytes, TeiTokenizeRequest.Parse, context.RequestAborted);
 
         EmbeddingRules.CheckInputs(request.Inputs, limits.MaxBatchSize, "inputs");
         var model = await backends.GetModelAsync(context.RequestAborted);
@@ -134,11 +126,7 @@ public static class TeiApi
     private static async Task DecodeAsync(HttpContext context, ITokenizerClient tokenizer, BackendState backends, IOptionsMonitor<ApiOptions> options)
     {
         var limits = options.CurrentValue;
-        TeiDecodeRequest request;
-        using (var body = await JsonRequestBody.ReadAsync(context.Request, limits.MaxRequestBodyBytes, context.RequestAborted))
-        {
-            request = TeiDecodeRequest.Parse(body);
-        }
+        var request = await JsonRequestBody.ReadAsync(context.Request, limits.MaxRequestBodyBytes, TeiDecodeRequest.Parse, context.RequestAborted);
 
         if (request.Ids.Length == 0)
         {

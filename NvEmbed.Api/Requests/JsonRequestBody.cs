@@ -12,6 +12,15 @@ public static class JsonRequestBody
 {
     private static readonly JsonDocumentOptions s_parseOptions = new() { MaxDepth = 64 };
 
+    /// <summary>Reads the body of <paramref name="request"/> and turns it into a request with <paramref name="parse"/>.</summary>
+    /// <exception cref="ApiException">As <see cref="ReadAsync(HttpRequest, long, CancellationToken)"/>, or what <paramref name="parse"/> throws.</exception>
+    public static async Task<T> ReadAsync<T>(HttpRequest request, long maxBytes, Func<JsonDocument, T> parse, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        using var body = await ReadAsync(request, maxBytes, cancellationToken).ConfigureAwait(false);
+        return parse(body);
+    }
+
     /// <summary>The parsed body of <paramref name="request"/>.</summary>
     /// <exception cref="ApiException">UnsupportedMediaType, PayloadTooLarge, or Validation (<c>json_invalid</c>).</exception>
     public static async Task<JsonDocument> ReadAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)

@@ -20,7 +20,14 @@ public sealed record OnnxBackendOptions
     public int IntraOpThreads { get; init; }
 
     /// <summary>The intra-op thread count a session opens with: <see cref="IntraOpThreads"/>, or all cores when it is 0.</summary>
-    public int ResolvedIntraOpThreads => IntraOpThreads > 0 ? IntraOpThreads : Environment.ProcessorCount;
+    public int ResolvedIntraOpThreads => ThreadsPerSession(IntraOpThreads, sessions: 1);
+
+    /// <summary>
+    /// Threads for each of <paramref name="sessions"/> CPU sessions: <paramref name="configured"/> when
+    /// above 0, else the process's cores shared out over the sessions (at least 1 each).
+    /// </summary>
+    public static int ThreadsPerSession(int configured, int sessions) =>
+        configured > 0 ? configured : Math.Max(1, Environment.ProcessorCount / Math.Max(1, sessions));
 
     /// <summary>
     /// Weight precision of a graph built from safetensors: "fp32", "fp16" or "bf16". Default null:

@@ -465,7 +465,7 @@ public sealed class EmbeddingScheduler : IAsyncDisposable
 
         // Counted before the caller is answered: a caller that sees DeadlineExceeded also sees it counted.
         _metrics.Dropped(1, reason);
-        if (reason == "deadline")
+        if (reason == "deadline" && !entry.Job.IsFinished)
         {
             entry.Job.Fail(new EmbeddingException(EmbedErrorKind.DeadlineExceeded, "The request's deadline passed while it waited in the inference queue."));
         }

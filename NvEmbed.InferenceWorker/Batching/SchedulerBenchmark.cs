@@ -45,8 +45,7 @@ public static class SchedulerBenchmark
         var viaGrpc = Get(options, "via", "scheduler") == "grpc";
         var maxPadding = double.Parse(Get(options, "max-padding", new SchedulerOptions().MaxPaddingRatio.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 
-        var threads = int.Parse(Get(options, "threads", "0"), CultureInfo.InvariantCulture);
-        threads = threads > 0 ? threads : Math.Max(1, Environment.ProcessorCount / Math.Max(1, sessions));
+        var threads = OnnxBackendOptions.ThreadsPerSession(int.Parse(Get(options, "threads", "0"), CultureInfo.InvariantCulture), sessions);
         var backends = new List<IEmbeddingBackend>();
         ModelDirectory? model = null;
         if (backendKind == "onnx")

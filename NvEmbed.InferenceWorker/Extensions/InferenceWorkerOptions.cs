@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using NvEmbed.InferenceWorker.Backends;
 
 namespace NvEmbed.InferenceWorker.Extensions;
 
@@ -51,7 +52,7 @@ public sealed class InferenceWorkerOptions
     /// <see cref="Environment.ProcessorCount"/> / <see cref="Sessions"/> (at least 1) on the CPU, so N
     /// CPU sessions share the cores instead of each taking all of them.
     /// </summary>
-    public int ThreadsPerSession => IntraOpThreads > 0 ? IntraOpThreads : Math.Max(1, Environment.ProcessorCount / Math.Max(1, Sessions));
+    public int ThreadsPerSession => OnnxBackendOptions.ThreadsPerSession(IntraOpThreads, Sessions);
 
     /// <summary>Weight precision of a graph built from safetensors ("fp32", "fp16", "bf16"). Default null = the weights' own.</summary>
     [RegularExpression("^(fp32|fp16|bf16)$", ErrorMessage = "Precision must be fp32, fp16 or bf16.")]
