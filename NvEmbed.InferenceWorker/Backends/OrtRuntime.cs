@@ -71,14 +71,16 @@ public static partial class OrtRuntime
                 "This worker was built with ONNX Runtime's CPU package, which has no CUDA execution provider: build, run or publish it with -p:NvEmbedCuda=true.");
         }
 
-        using var cuda = new OrtCUDAProviderOptions();
-        cuda.UpdateOptions(new Dictionary<string, string>
-        {
-            ["device_id"] = deviceId.ToString(CultureInfo.InvariantCulture),
-            ["use_tf32"] = "0",
-        });
         try
         {
+            // NOTE: the provider library (and with it CUDA's) is loaded by the first call that touches the
+            // options, UpdateOptions, not by AppendExecutionProvider_CUDA.
+            using var cuda = new OrtCUDAProviderOptions();
+            cuda.UpdateOptions(new Dictionary<string, string>
+            {
+                ["device_id"] = deviceId.ToString(CultureInfo.InvariantCulture),
+                ["use_tf32"] = "0",
+            });
             options.AppendExecutionProvider_CUDA(cuda);
         }
         catch (OnnxRuntimeException ex)
@@ -92,7 +94,7 @@ public static partial class OrtRuntime
     {
         ArgumentNullException.ThrowIfNull(cause);
         return new InvalidOperationException(
-            string.Create(CultureInfo.InvariantCulture, $"The CUDA execution provider could not start on GPU {deviceId}: {cause.Message} ")
+            string.Create(CultureInfo.InvariantCulture, $"The CUDA execution provider could not start on GPU {deviceId}: {cause.Message.Trim()} ")
             + "It needs an NVIDIA GPU with its driver, and CUDA 13 (libcudart, libcublas and libcublasLt .so.13, libcurand .so.10) and cuDNN 9 on the library path (LD_LIBRARY_PATH).",
             cause);
     }
