@@ -135,8 +135,9 @@ public sealed class OnnxBackend : IEmbeddingBackend
         };
         if (options.ProfileFilePrefix is { } profile)
         {
-            sessionOptions.EnableProfiling = true;
+            // NOTE: the prefix must be set first; enabling profiling hands ONNX Runtime the prefix of that moment.
             sessionOptions.ProfileOutputPathPrefix = profile;
+            sessionOptions.EnableProfiling = true;
         }
 
         if (provider == "cuda")

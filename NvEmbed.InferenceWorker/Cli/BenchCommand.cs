@@ -11,10 +11,12 @@ namespace NvEmbed.InferenceWorker.Cli;
 /// <summary>
 /// <c>bench [--model-dir DIR] [--device cpu|cuda] [--device-id N] [--precision fp32|fp16|bf16] [--variant fused|fused-mha|plain]
 /// [--shapes 1x32,32x32,...] [--seconds S] [--sessions N] [--threads N] [--scheduler-seconds S] [--concurrency 64]
-/// [--budgets 16384,...] [--via scheduler|grpc] [--profile PREFIX]</c>: times the backend on fixed batch shapes
-/// (full rows, no padding) and prints one JSON line per shape (<c>B</c>, <c>S</c>, <c>ms</c> per batch,
-/// <c>tok_s</c>), then drives the scheduler with a mixed load (70% queries of 8–48 tokens, 30% passages
-/// of 64–512) at each batch budget and prints one JSON line per budget and concurrency.
+/// [--budgets 16384,...] [--via scheduler|grpc] [--profile PREFIX] [--oom-check TOKENS]</c>: times the backend on
+/// fixed batch shapes (full rows, no padding) and prints one JSON line per shape (<c>B</c>, <c>S</c>,
+/// <c>ms</c> per batch, <c>tok_s</c>), then drives the scheduler with a mixed load (70% queries of 8–48
+/// tokens, 30% passages of 64–512) at each batch budget and prints one JSON line per budget and
+/// concurrency. <c>--oom-check TOKENS</c> first warms a scheduler up at that (oversized) budget, prints the
+/// budget it came down to after running out of device memory, and runs the mixed load at it.
 /// </summary>
 public static class BenchCommand
 {
@@ -52,6 +54,7 @@ public static class BenchCommand
             IntraOpThreads = OnnxBackendOptions.ThreadsPerSession(args.GetInt("threads", 0), sessions),
             ProfileFilePrefix = args.Get("profile"),
         };
+        var oomCheck = args.GetInt("oom-check", 0);
         var progress = new StderrProgress(error);
         var modelDir = args.Get("model-dir") ?? DefaultModel.EnsureCreated(OnnxModelLoader.DefaultCacheDir(), progress);
         args.RejectUnknown();
@@ -78,6 +81,13 @@ public static class BenchCommand
             {
                 await output.WriteLineAsync(JsonSerializer.Serialize(TimeShape(first, rows, length, seconds, vocab, describe), s_json)).ConfigureAwait(false);
                 await output.FlushAsync().ConfigureAwait(false);
+            }
+
+            if (oomCheck > 0)
+            {
+                var lowered = await CheckOutOfMemoryAsync(backends, oomCheck).ConfigureAwait(false);
+                await output.WriteLineAsync(JsonSerializer.Serialize(new Dictionary<string, object>(describe) { ["kind"] = "oom_check", ["asked"] = oomCheck, ["budget"] = lowered }, s_json)).ConfigureAwait(false);
+                budgets = [lowered];
             }
 
             if (schedulerSeconds > 0)
@@ -118,6 +128,23 @@ public static class BenchCommand
         }
 
         return 0;
+    }
+
+    /// <summary>Warms a scheduler up at <paramref name="budget"/> tokens on every session and returns the budget it ended with.</summary>
+    private static async Task<int> CheckOutOfMemoryAsync(IReadOnlyList<IEmbeddingBackend> backends, int budget)
+    {
+        using var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddMetrics().BuildServiceProvider();
+        var metrics = new SchedulerMetrics(Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(services));
+        var scheduler = new EmbeddingScheduler(backends, new SchedulerOptions { MaxBatchTokens = budget, MaxQueueTokens = budget, MaxBatchRows = 1 << 16 }, metrics, Microsoft.Extensions.Logging.Abstractions.NullLogger<EmbeddingScheduler>.Instance);
+        try
+        {
+            scheduler.WarmUp();
+            return scheduler.BatchTokens;
+        }
+        finally
+        {
+            await scheduler.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Parses <c>BxS</c> pairs separated by commas.</summary>
