@@ -6,6 +6,8 @@
 #
 #   bash bench-gpu/run.sh prepare   # generate the full-size model, build fp32/fp16/bf16/fp16-mha graphs  (~3 min)
 #   bash bench-gpu/run.sh bench     # shapes × precisions, budget sweep, sessions 1 vs 2, profile         (~5 min)
+#                                   (the three phases and the machine's start fit the 15 minutes of a lease only
+#                                   just: run prepare with the staging, then bench and checks back to back)
 #   bash bench-gpu/run.sh checks    # fidelity vs fp32, Hugging Face vectors and speed, oversized budget   (~4 min)
 #   bash bench-gpu/run.sh all       # the three, for a dry run
 #
@@ -13,7 +15,9 @@
 # create-model --target-size model; tiny: a 2-layer model for dry runs), NVEMBED_GPU_WORK (model folders,
 # default /root/gpu/work or a temp folder), NVEMBED_GPU_PRECISIONS (fp16 bf16), NVEMBED_GPU_SHAPES,
 # NVEMBED_GPU_BUDGETS, NVEMBED_GPU_SECONDS (scheduler seconds per point), NVEMBED_GPU_PROFILE_SHAPES,
-# NVEMBED_GPU_FIDELITY_MAX (longest fidelity sequence, 8192), NVEMBED_GPU_OOM_TOKENS (the oversized budget).
+# NVEMBED_GPU_FIDELITY_MAX (longest fidelity sequence, 8192), NVEMBED_GPU_OOM_TOKENS (the oversized budget),
+# NVEMBED_GPU_VARIANT (fused; fused-mha if ONNX Runtime's Attention kernel turns out unusable there: then
+# rerun prepare with it).
 set -uo pipefail
 phase=${1:-all}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,9 +28,10 @@ size=${NVEMBED_GPU_MODEL:-target}
 work=${NVEMBED_GPU_WORK:-$([ -d /root/gpu ] && echo /root/gpu/work || echo "${TMPDIR:-/tmp}/nvembed-gpu-work")}
 precisions=${NVEMBED_GPU_PRECISIONS:-fp16 bf16}
 shapes=${NVEMBED_GPU_SHAPES:-1x32,32x32,256x32,16x512,64x512,128x512,8x2048,2x8192}
-budgets=${NVEMBED_GPU_BUDGETS:-4096,8192,16384,32768,65536}
-seconds=${NVEMBED_GPU_SECONDS:-8}
+budgets=${NVEMBED_GPU_BUDGETS:-8192,16384,32768,65536}
+seconds=${NVEMBED_GPU_SECONDS:-5}
 fidelity_max=${NVEMBED_GPU_FIDELITY_MAX:-8192}
+variant=${NVEMBED_GPU_VARIANT:-fused}
 W=(dotnet "$PWD/NvEmbed.InferenceWorker.dll")
 export ORT_DISABLE_TELEMETRY=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 PYTHONUNBUFFERED=1
 log="$OUT/$phase.log"
@@ -49,10 +54,10 @@ prepare() {
   for graph in fp32 $precisions fp16-mha; do
     local dir; dir=$(graph_dir "$graph"); mkdir -p "$dir"
     for f in "$work/base"/*; do ln -s "$f" "$dir/"; done
-    local precision=${graph%-mha} variant=fused
-    [ "$graph" = fp16-mha ] && variant=fused-mha
-    say "building $graph ($variant $precision) in the background"
-    "${W[@]}" build --model-dir "$dir" --precision "$precision" --variant "$variant" 2>>"$log" &
+    local precision=${graph%-mha} graph_variant=$variant
+    [ "$graph" = fp16-mha ] && graph_variant=fused-mha
+    say "building $graph ($graph_variant $precision) in the background"
+    "${W[@]}" build --model-dir "$dir" --precision "$precision" --variant "$graph_variant" 2>>"$log" &
     builds+=($!)
   done
   for pid in "${builds[@]}"; do wait "$pid" || { say "a build failed (pid $pid)"; failed=1; }; done
@@ -62,19 +67,19 @@ prepare() {
 bench() {
   local out="$OUT/bench.jsonl"; : >"$out"
   for p in $precisions; do
-    run "${W[@]}" bench --model-dir "$(graph_dir "$p")" --device "$device" --precision "$p" --shapes "$shapes" \
+    run "${W[@]}" bench --model-dir "$(graph_dir "$p")" --device "$device" --precision "$p" --variant "$variant" --shapes "$shapes" \
       --scheduler-seconds "$seconds" --budgets "$budgets" --concurrency 64 >>"$out"
   done
   # The same shapes with MultiHeadAttention (K/V repeated) instead of ONNX Attention's grouped-query kernel.
   run "${W[@]}" bench --model-dir "$(graph_dir fp16-mha)" --device "$device" --precision fp16 --variant fused-mha \
-    --shapes "$shapes" --scheduler-seconds 0 >>"$out"
+    --shapes "${NVEMBED_GPU_MHA_SHAPES:-1x32,16x512,128x512,2x8192}" --scheduler-seconds 0 >>"$out"
   # Several sessions on one GPU: the mixed load at the middle budget with 2 sessions (compare with 1 above).
   local first=${precisions%% *}
-  run "${W[@]}" bench --model-dir "$(graph_dir "$first")" --device "$device" --precision "$first" --shapes 1x32 --seconds 0.2 \
+  run "${W[@]}" bench --model-dir "$(graph_dir "$first")" --device "$device" --precision "$first" --variant "$variant" --shapes 1x32 --seconds 0.2 \
     --sessions 2 --scheduler-seconds "$seconds" --budgets 16384 --concurrency 64 >>"$out"
   # Where the time goes: ONNX Runtime's profile of two shapes, summarised per operator and kernel.
   rm -f "$work"/profile-*.json
-  run "${W[@]}" bench --model-dir "$(graph_dir "$first")" --device "$device" --precision "$first" --shapes "${NVEMBED_GPU_PROFILE_SHAPES:-1x32,16x512,2x8192}" \
+  run "${W[@]}" bench --model-dir "$(graph_dir "$first")" --device "$device" --precision "$first" --variant "$variant" --shapes "${NVEMBED_GPU_PROFILE_SHAPES:-1x32,16x512,2x8192}" \
     --seconds 0.3 --scheduler-seconds 0 --profile "$work/profile-$first" >/dev/null
   local profile; profile=$(ls -t "$work"/profile-*.json 2>/dev/null | head -1)
   if [ -n "$profile" ]; then python3 "$here/profile_summary.py" "$profile" >"$OUT/profile-summary.md" 2>>"$log" || failed=1
@@ -85,9 +90,9 @@ checks() {
   local inputs="$work/fidelity-inputs.jsonl" out="$OUT/fidelity.jsonl"; : >"$out"
   python3 "$here/make_inputs.py" --max-length "$fidelity_max" >"$inputs"
   # The float32 graph, one sequence at a time, is the reference; the 16-bit graphs run padded batches of 8.
-  run "${W[@]}" embed --model-dir "$(graph_dir fp32)" --device "$device" --precision fp32 --batch 1 <"$inputs" >"$work/vectors-fp32.jsonl"
+  run "${W[@]}" embed --model-dir "$(graph_dir fp32)" --device "$device" --precision fp32 --variant "$variant" --batch 1 <"$inputs" >"$work/vectors-fp32.jsonl"
   for p in $precisions; do
-    run "${W[@]}" embed --model-dir "$(graph_dir "$p")" --device "$device" --precision "$p" --batch 8 <"$inputs" >"$work/vectors-$p.jsonl"
+    run "${W[@]}" embed --model-dir "$(graph_dir "$p")" --device "$device" --precision "$p" --variant "$variant" --batch 8 <"$inputs" >"$work/vectors-$p.jsonl"
     python3 "$here/compare_vectors.py" "$work/vectors-fp32.jsonl" "$work/vectors-$p.jsonl" --inputs "$inputs" --label "nvembed-$p-vs-fp32" >>"$out" || failed=1
   done
   if python3 -c "import torch, transformers, safetensors" 2>>"$log"; then
@@ -105,7 +110,7 @@ checks() {
   # Out of memory contained: warm up at an oversized budget, come down, then serve the mixed load through
   # the worker's gRPC service wiring on loopback.
   local first=${precisions%% *}
-  run "${W[@]}" bench --model-dir "$(graph_dir "$first")" --device "$device" --precision "$first" --shapes 1x32 --seconds 0.2 \
+  run "${W[@]}" bench --model-dir "$(graph_dir "$first")" --device "$device" --precision "$first" --variant "$variant" --shapes 1x32 --seconds 0.2 \
     --oom-check "${NVEMBED_GPU_OOM_TOKENS:-4194304}" --scheduler-seconds "$seconds" --concurrency 64 --via grpc >"$OUT/oom-grpc.jsonl"
 }
 
