@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
-using NvEmbed.Contracts.Grpc;
-using NvEmbed.Contracts.Health.V1;
+using Grpc.Core;
+using Grpc.Health.V1;
 using NvEmbed.Tests.Api.Fakes;
 
 namespace NvEmbed.Tests.Api;
@@ -71,7 +71,7 @@ public sealed class GrpcBackendTests
     {
         // Arrange
         await using var backends = await FakeGrpcBackends.StartAsync();
-        backends.Worker.FailWith = GrpcStatusCode.ResourceExhausted;
+        backends.Worker.FailWith = StatusCode.ResourceExhausted;
         await using var host = new ApiTestHost(Wiring(backends.Address), fakeBackends: false);
         using var client = host.Client();
 
@@ -112,7 +112,7 @@ public sealed class GrpcBackendTests
     {
         // Arrange
         await using var backends = await FakeGrpcBackends.StartAsync();
-        backends.Health.SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing);
+        backends.Readiness.Serving = false;
         // NOTE: ASP.NET Core's health check service logs an Unhealthy result at Error level; that is the only Error allowed.
         await using var host = new ApiTestHost(Wiring(backends.Address), fakeBackends: false) { FailOnErrorLogs = false };
         using var client = host.Client();

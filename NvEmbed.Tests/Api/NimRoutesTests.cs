@@ -1,7 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using NvEmbed.Contracts.Grpc;
+using Grpc.Core;
 using NvEmbed.Tests.Api.Fakes;
 
 namespace NvEmbed.Tests.Api;
@@ -83,7 +83,7 @@ public sealed class NimRoutesTests
     {
         // Arrange
         await using var host = new ApiTestHost();
-        host.Worker.FailWith = GrpcStatusCode.Unavailable;
+        host.Worker.FailWith = StatusCode.Unavailable;
         using var client = host.Client();
 
         // Act
@@ -158,7 +158,7 @@ public sealed class NimRoutesTests
     {
         // Arrange
         await using var host = new ApiTestHost();
-        host.Worker.FailWith = GrpcStatusCode.Unavailable;
+        host.Worker.FailWith = StatusCode.Unavailable;
         using var client = host.Client();
 
         // Act
