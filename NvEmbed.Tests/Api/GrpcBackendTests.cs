@@ -129,6 +129,26 @@ public sealed class GrpcBackendTests
     }
 
     [Fact]
+    public async Task Embed_RequestTimeout_IsTheDeadlineTheBackendsSee()
+    {
+        // Arrange
+        await using var backends = await FakeGrpcBackends.StartAsync();
+        var settings = Wiring(backends.Address);
+        settings["NIM_SERVER_REQUEST_TIMEOUT_S"] = "33";
+        await using var host = new ApiTestHost(settings, fakeBackends: false);
+        using var client = host.Client();
+        var sent = DateTime.UtcNow;
+
+        // Act
+        var call = await ApiCall.PostAsync(client, "/v1/embeddings", """{"input":"x","input_type":"query"}""");
+
+        // Assert: the worker saw, over gRPC (grpc-timeout), the deadline of the HTTP request: 33 s from its start.
+        Assert.Equal(HttpStatusCode.OK, call.Status);
+        Assert.True(backends.Worker.Deadlines.TryPeek(out var deadline));
+        Assert.InRange(deadline!.Value, sent.AddSeconds(32), DateTime.UtcNow.AddSeconds(33.5));
+    }
+
+    [Fact]
     public async Task Embed_NoBackendAddresses_Is503NamingTheVariable()
     {
         // Arrange
