@@ -1,6 +1,6 @@
+using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
-using Grpc.AspNetCore.Server;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace NvEmbed.Contracts.Hosting;

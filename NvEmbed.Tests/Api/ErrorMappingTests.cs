@@ -1,6 +1,6 @@
 using System.Net;
-using NvEmbed.Api.Errors;
 using Grpc.Core;
+using NvEmbed.Api.Errors;
 
 namespace NvEmbed.Tests.Api;
 

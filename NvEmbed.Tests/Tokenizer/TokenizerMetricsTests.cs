@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using Microsoft.Extensions.DependencyInjection;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using NvEmbed.Contracts.ModelRepository;
 using NvEmbed.Contracts.Tokenizer.V1;
 using NvEmbed.ServiceDefaults.Metrics;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -8,9 +9,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Grpc.Net.Client;
-using NvEmbed.Contracts.Tokenizer.V1;
 using NvEmbed.Contracts.ModelRepository;
+using NvEmbed.Contracts.Tokenizer.V1;
 using NvEmbed.Tests.Contracts;
 using NvEmbed.Tests.Infrastructure;
 using NvEmbed.Tokenizer.Extensions;

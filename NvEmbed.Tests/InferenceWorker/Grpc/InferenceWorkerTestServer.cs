@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
 using Google.Protobuf;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -9,8 +11,6 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Grpc.Health.V1;
-using Grpc.Net.Client;
 using NvEmbed.Contracts.Inference.V1;
 using NvEmbed.InferenceWorker.Batching;
 using NvEmbed.InferenceWorker.Extensions;
