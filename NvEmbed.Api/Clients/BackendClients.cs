@@ -13,13 +13,24 @@ namespace NvEmbed.Api.Clients;
 /// </summary>
 public static class BackendClients
 {
+    /// <summary>The configuration section of the clients' settings, one subsection per service (<c>tokenizer</c>, <c>inference</c>).</summary>
+    public const string SectionName = "ServiceClients";
+
     /// <summary>Adds <see cref="ITokenizerClient"/> and <see cref="IInferenceClient"/> as singletons (unless a test added its own).</summary>
     public static IServiceCollection AddBackendClients(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<ServiceClientOptions>(TokenizerClient.Name).Configure<IOptions<ApiOptions>>(static (o, api) => Configure(o, api.Value));
-        services.AddOptions<ServiceClientOptions>(InferenceClient.Name).Configure<IOptions<ApiOptions>>(static (o, api) => Configure(o, api.Value));
+        foreach (var name in (ReadOnlySpan<string>)[TokenizerClient.Name, InferenceClient.Name])
+        {
+            // The Api's timeouts first, then anything set under ServiceClients:<name> (e.g. ServiceClients__inference__AttemptTimeout).
+            services.AddOptions<ServiceClientOptions>(name)
+                .Configure<IOptions<ApiOptions>>(static (o, api) => Configure(o, api.Value))
+                .BindConfiguration($"{SectionName}:{name}")
+                .Validate(static o => o.AttemptTimeout > TimeSpan.Zero && o.CallTimeout > TimeSpan.Zero && o.MetadataTimeout > TimeSpan.Zero,
+                    $"{SectionName}: the call, metadata and attempt timeouts must be positive.")
+                .ValidateOnStart();
+        }
 
         var tokenizers = ServiceAddresses.FromConfiguration(configuration, TokenizerClient.Name, "grpc");
         if (tokenizers.Count == 0)

@@ -1,12 +1,14 @@
 using System.Net;
 using System.Text.Json;
 using Grpc.Core;
-using Grpc.Health.V1;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using NvEmbed.Contracts.Clients;
 using NvEmbed.Tests.Api.Fakes;
 
 namespace NvEmbed.Tests.Api;
 
-/// <summary>The Api wired to its backends by service addresses, over the real gRPC transport.</summary>
+/// <summary>The Api wired to its backends by service addresses, over gRPC (grpc-dotnet on both sides).</summary>
 public sealed class GrpcBackendTests
 {
     private static Dictionary<string, string?> Wiring(params Uri[] workers)
@@ -146,6 +148,25 @@ public sealed class GrpcBackendTests
         Assert.Equal(HttpStatusCode.OK, call.Status);
         Assert.True(backends.Worker.Deadlines.TryPeek(out var deadline));
         Assert.InRange(deadline!.Value, sent.AddSeconds(32), DateTime.UtcNow.AddSeconds(33.5));
+    }
+
+    [Fact]
+    public void ClientOptions_ApiTimeoutsAndServiceClientsSection_BoundPerService()
+    {
+        // Arrange
+        using var host = new ApiTestHost(new Dictionary<string, string?>
+        {
+            ["NIM_SERVER_REQUEST_TIMEOUT_S"] = "45",
+            ["ServiceClients:inference:AttemptTimeout"] = "00:00:07",
+        });
+
+        // Act
+        var options = host.Services.GetRequiredService<IOptionsMonitor<ServiceClientOptions>>();
+        var (inference, tokenizer) = (options.Get(InferenceClient.Name), options.Get(TokenizerClient.Name));
+
+        // Assert
+        Assert.Equal((TimeSpan.FromSeconds(45), TimeSpan.FromSeconds(7)), (inference.CallTimeout, inference.AttemptTimeout));
+        Assert.Equal((TimeSpan.FromSeconds(45), TimeSpan.FromSeconds(2)), (tokenizer.CallTimeout, tokenizer.AttemptTimeout));
     }
 
     [Fact]
