@@ -1,6 +1,5 @@
 using NvEmbed.Api.Endpoints;
 using NvEmbed.Api.Extensions;
-using NvEmbed.Api.KServe;
 using NvEmbed.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);

@@ -1,8 +1,8 @@
+using Grpc.Core;
 using Microsoft.Extensions.Options;
 using NvEmbed.Api.Errors;
 using NvEmbed.Api.Options;
 using NvEmbed.Contracts.Clients;
-using NvEmbed.Contracts.Grpc;
 
 namespace NvEmbed.Api.Clients;
 
@@ -89,7 +89,7 @@ public sealed class BackendState
             Store(snapshot.Result);
             return tokenizerServing.Result && workerServing.Result;
         }
-        catch (Exception ex) when (ex is GrpcCallException or ApiException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is RpcException or ApiException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             Log.NotReady(_logger, ex.Message);
             return false;
@@ -105,7 +105,7 @@ public sealed class BackendState
             Store(snapshot);
             return snapshot;
         }
-        catch (Exception ex) when (ex is GrpcCallException or OperationCanceledException)
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException)
         {
             Log.ModelInfoFailed(_logger, ex.Message);
             throw new ApiException(ApiErrorKind.Unavailable, $"The model is not available: the tokenizer or the inference worker does not answer ({ex.Message}).", innerException: ex);
@@ -150,11 +150,10 @@ public sealed class BackendState
         }
 
         var options = _options.CurrentValue;
-        var configured = options.ServedModelNameList;
-        IReadOnlyList<string> names = configured.Count > 0 ? configured : [inference.ServedModelName];
+        var (names, singleModel) = ServedModelNames.Resolve(options.ServedModelNameList, inference.ServedModelName);
         var maxTokens = Positive(inference.MaxTokens, tokenizer.MaxTokens, options.MaxSequenceLength);
         var dimensions = inference.Dimensions.Order().ToArray();
-        return new ModelSnapshot(names, dimensions, maxTokens, inference.MaxBatchTokens, inference, tokenizer);
+        return new ModelSnapshot(names, singleModel, dimensions, maxTokens, inference.MaxBatchTokens, inference, tokenizer);
     }
 
     private static int Positive(params ReadOnlySpan<int> limits)

@@ -1,5 +1,5 @@
+using Grpc.Core;
 using NvEmbed.Contracts.Clients;
-using NvEmbed.Contracts.Grpc;
 
 namespace NvEmbed.Api.Clients;
 
@@ -15,20 +15,20 @@ public sealed class UnconfiguredBackend : ITokenizerClient, IInferenceClient
     public UnconfiguredBackend(string variable) =>
         _message = $"No address is configured: set {variable} (the AppHost does).";
 
-    public Task<TokenizedBatch> EncodeAsync(IReadOnlyList<string> texts, TruncationMode truncation, int maxTokens, bool addSpecialTokens, bool returnOffsets, CancellationToken cancellationToken) =>
+    public Task<TokenizedBatch> EncodeAsync(IReadOnlyList<string> texts, TruncationMode truncation, int maxTokens, bool addSpecialTokens, bool returnOffsets, DateTime? deadline, CancellationToken cancellationToken) =>
         Task.FromException<TokenizedBatch>(Fail());
 
-    public Task<string> DecodeAsync(IReadOnlyList<int> ids, bool skipSpecialTokens, CancellationToken cancellationToken) =>
+    public Task<string> DecodeAsync(IReadOnlyList<int> ids, bool skipSpecialTokens, DateTime? deadline, CancellationToken cancellationToken) =>
         Task.FromException<string>(Fail());
 
     Task<TokenizerInfo> ITokenizerClient.GetInfoAsync(CancellationToken cancellationToken) => Task.FromException<TokenizerInfo>(Fail());
 
-    public Task<EmbeddingBatch> EmbedAsync(ReadOnlyMemory<int> inputIds, ReadOnlyMemory<int> cuSeqLengths, int dimensions, bool normalize, CancellationToken cancellationToken) =>
+    public Task<EmbeddingBatch> EmbedAsync(ReadOnlyMemory<int> inputIds, ReadOnlyMemory<int> cuSeqLengths, int dimensions, bool normalize, DateTime? deadline, CancellationToken cancellationToken) =>
         Task.FromException<EmbeddingBatch>(Fail());
 
     Task<InferenceInfo> IInferenceClient.GetInfoAsync(CancellationToken cancellationToken) => Task.FromException<InferenceInfo>(Fail());
 
     public Task<bool> IsServingAsync(CancellationToken cancellationToken) => Task.FromResult(false);
 
-    private GrpcCallException Fail() => new(GrpcStatusCode.Unavailable, _message);
+    private RpcException Fail() => new(new Status(StatusCode.Unavailable, _message));
 }

@@ -37,13 +37,14 @@ public static class EmbeddingRules
     }
 
     /// <summary>
-    /// Checks <paramref name="requested"/> against the served names and returns the <c>input_type</c> its suffix implies
-    /// (null when none). With one served name any model is served; with several, an unknown one is NotFound.
+    /// Checks <paramref name="requested"/> against the served names (in <c>/</c> or <c>_</c> form, any case) and returns
+    /// the <c>input_type</c> its suffix implies (null when none). When the names denote one model
+    /// (<see cref="ModelSnapshot.SingleModel"/>) any model is served; otherwise an unknown one is NotFound.
     /// </summary>
     public static string? ResolveModel(string? requested, ModelSnapshot model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (requested is null || Contains(model.ServedNames, requested))
+        if (requested is null || model.Find(requested) is not null)
         {
             return null;
         }
@@ -51,13 +52,13 @@ public static class EmbeddingRules
         foreach (var (suffix, inputType) in s_suffixes)
         {
             if (requested.EndsWith(suffix, StringComparison.OrdinalIgnoreCase) &&
-                (model.ServedNames.Count == 1 || Contains(model.ServedNames, requested[..^suffix.Length])))
+                (model.SingleModel || model.Find(requested[..^suffix.Length]) is not null))
             {
                 return inputType;
             }
         }
 
-        if (model.ServedNames.Count == 1)
+        if (model.SingleModel)
         {
             return null;
         }
@@ -98,18 +99,5 @@ public static class EmbeddingRules
             "passage" => settings.PassagePrefix,
             _ => "",
         };
-    }
-
-    private static bool Contains(IReadOnlyList<string> names, string name)
-    {
-        foreach (var served in names)
-        {
-            if (string.Equals(served, name, StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

@@ -1,11 +1,11 @@
 using System.Diagnostics;
+using Grpc.Core;
 using Microsoft.Extensions.Options;
 using NvEmbed.Api.Clients;
 using NvEmbed.Api.Errors;
 using NvEmbed.Api.Metrics;
 using NvEmbed.Api.Options;
 using NvEmbed.Contracts.Clients;
-using NvEmbed.Contracts.Grpc;
 
 namespace NvEmbed.Api.Embedding;
 
@@ -35,10 +35,14 @@ public sealed class EmbeddingService
         _options = options;
     }
 
-    /// <summary>Embeds <paramref name="command"/> for <paramref name="model"/>.</summary>
+    /// <summary>
+    /// Embeds <paramref name="command"/> for <paramref name="model"/> within the request timeout, or by
+    /// <paramref name="clientDeadline"/> (UTC; a gRPC caller's own deadline) when that comes first. The deadline goes to the
+    /// tokenizer and the worker with each call, so they drop work nobody waits for.
+    /// </summary>
     /// <exception cref="ApiException">The request cannot be served; the kind says why.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (the client went away).</exception>
-    public async Task<EmbedResult> EmbedAsync(EmbedCommand command, ModelSnapshot model, CancellationToken cancellationToken)
+    public async Task<EmbedResult> EmbedAsync(EmbedCommand command, ModelSnapshot model, CancellationToken cancellationToken, DateTime? clientDeadline = null)
     {
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(model);
@@ -50,14 +54,20 @@ public sealed class EmbeddingService
         }
 
         var options = _options.CurrentValue;
+        var deadline = options.RequestDeadline();
+        if (clientDeadline < deadline)
+        {
+            deadline = clientDeadline.Value;
+        }
+
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(options.RequestTimeoutSeconds));
+        timeout.CancelAfter(TimeSpan.FromTicks(Math.Max(deadline.Ticks - DateTime.UtcNow.Ticks, 0)));
         try
         {
             var texts = Prefixed(command.Texts, command.Prefix);
             var tokenizeStart = Stopwatch.GetTimestamp();
             var batch = await CallAsync(
-                () => _tokenizer.EncodeAsync(texts, command.Truncation, options.MaxSequenceLength, addSpecialTokens: true, returnOffsets: false, timeout.Token),
+                () => _tokenizer.EncodeAsync(texts, command.Truncation, options.MaxSequenceLength, addSpecialTokens: true, returnOffsets: false, deadline, timeout.Token),
                 "tokenizer", cancellationToken, timeout.Token).ConfigureAwait(false);
             var tokenizationTime = Stopwatch.GetElapsedTime(tokenizeStart);
             if (batch.Count != texts.Count)
@@ -73,7 +83,7 @@ public sealed class EmbeddingService
             var budget = options.MaxTokensPerWorkerCall > 0 ? options.MaxTokensPerWorkerCall
                 : model.MaxBatchTokens > 0 ? model.MaxBatchTokens : DefaultMaxTokensPerWorkerCall;
             var calls = WorkerCallPlanner.Plan(batch.CuSeqLengths, budget);
-            var results = await RunWorkerCallsAsync(batch, calls, command, cancellationToken, timeout).ConfigureAwait(false);
+            var results = await RunWorkerCallsAsync(batch, calls, command, deadline, cancellationToken, timeout).ConfigureAwait(false);
 
             var vectors = new List<ReadOnlyMemory<byte>>(texts.Count);
             var expectedDimensions = command.Dimensions > 0 ? command.Dimensions : model.FullDimensions;
@@ -149,7 +159,7 @@ public sealed class EmbeddingService
     };
 
     private async Task<EmbeddingBatch[]> RunWorkerCallsAsync(
-        TokenizedBatch batch, List<Range> calls, EmbedCommand command, CancellationToken requestAborted, CancellationTokenSource timeout)
+        TokenizedBatch batch, List<Range> calls, EmbedCommand command, DateTime deadline, CancellationToken requestAborted, CancellationTokenSource timeout)
     {
         // The calls run concurrently so the worker can batch them; the first failure cancels the others and is the
         // one reported.
@@ -185,7 +195,7 @@ public sealed class EmbeddingService
             try
             {
                 return await CallAsync(
-                    () => _inference.EmbedAsync(ids, cu, command.Dimensions, command.Normalize, siblings.Token),
+                    () => _inference.EmbedAsync(ids, cu, command.Dimensions, command.Normalize, deadline, siblings.Token),
                     "inference worker", requestAborted, timeout.Token, siblings.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (!siblings.IsCancellationRequested || timeout.IsCancellationRequested)
@@ -206,19 +216,19 @@ public sealed class EmbeddingService
         {
             return await call().ConfigureAwait(false);
         }
-        catch (GrpcCallException ex) when (requestAborted.IsCancellationRequested)
+        catch (RpcException ex) when (requestAborted.IsCancellationRequested)
         {
             throw new OperationCanceledException("The client went away.", ex, requestAborted);
         }
-        catch (GrpcCallException ex) when (timeout.IsCancellationRequested)
+        catch (RpcException ex) when (timeout.IsCancellationRequested)
         {
             throw new OperationCanceledException("The request timed out.", ex, timeout);
         }
-        catch (GrpcCallException ex) when (callToken.IsCancellationRequested)
+        catch (RpcException ex) when (callToken.IsCancellationRequested)
         {
             throw new OperationCanceledException("Another part of the request failed.", ex, callToken);
         }
-        catch (GrpcCallException ex)
+        catch (RpcException ex)
         {
             var error = GrpcErrors.Translate(ex, component);
             if (error.Kind == ApiErrorKind.Unavailable)

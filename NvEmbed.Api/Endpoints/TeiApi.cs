@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Grpc.Core;
 using Microsoft.Extensions.Options;
 using NvEmbed.Api.Clients;
 using NvEmbed.Api.Embedding;
@@ -8,7 +9,6 @@ using NvEmbed.Api.Models;
 using NvEmbed.Api.Options;
 using NvEmbed.Api.Requests;
 using NvEmbed.Contracts.Clients;
-using NvEmbed.Contracts.Grpc;
 using NvEmbed.Contracts.ModelRepository;
 
 namespace NvEmbed.Api.Endpoints;
@@ -64,7 +64,7 @@ public static class TeiApi
         var prefix = EmbeddingRules.Prefix(request.PromptName, settings);
         var texts = request.Inputs.Select(text => prefix + text).ToArray();
         var batch = await CallTokenizerAsync(
-            () => tokenizer.EncodeAsync(texts, TruncationMode.None, limits.MaxSequenceLength, request.AddSpecialTokens, returnOffsets: true, context.RequestAborted), backends);
+            () => tokenizer.EncodeAsync(texts, TruncationMode.None, limits.MaxSequenceLength, request.AddSpecialTokens, returnOffsets: true, limits.RequestDeadline(), context.RequestAborted), backends);
         if (batch.Errors.Count > 0)
         {
             var error = batch.Errors[0];
@@ -151,7 +151,7 @@ public static class TeiApi
         }
 
         var texts = await Task.WhenAll(request.Ids.Select(ids =>
-            CallTokenizerAsync(() => tokenizer.DecodeAsync(ids, request.SkipSpecialTokens, context.RequestAborted), backends)));
+            CallTokenizerAsync(() => tokenizer.DecodeAsync(ids, request.SkipSpecialTokens, limits.RequestDeadline(), context.RequestAborted), backends)));
         if (request.Batched)
         {
             await HttpWriter.WriteJsonAsync<IReadOnlyList<string>>(context, texts, ApiJsonContext.Default.IReadOnlyListString);
@@ -197,7 +197,7 @@ public static class TeiApi
         {
             return await call();
         }
-        catch (GrpcCallException ex) when (ex.Status != GrpcStatusCode.Cancelled)
+        catch (RpcException ex) when (ex.StatusCode != StatusCode.Cancelled)
         {
             var error = GrpcErrors.Translate(ex, "tokenizer");
             if (error.Kind == ApiErrorKind.Unavailable)

@@ -1,9 +1,9 @@
 using System.Globalization;
+using Grpc.Core;
 using Microsoft.Extensions.Options;
 using NvEmbed.Api.Metrics;
 using NvEmbed.Api.Models;
 using NvEmbed.Api.Options;
-using NvEmbed.Contracts.Grpc;
 
 namespace NvEmbed.Api.Errors;
 
@@ -49,7 +49,7 @@ public sealed class ApiErrorMiddleware
         {
             await WriteAsync(context, ex);
         }
-        catch (GrpcCallException ex)
+        catch (RpcException ex)
         {
             await WriteAsync(context, GrpcErrors.Translate(ex, "backend"));
         }

@@ -1,4 +1,4 @@
-using NvEmbed.Contracts.Grpc;
+using Grpc.Core;
 
 namespace NvEmbed.Api.Errors;
 
@@ -6,27 +6,28 @@ namespace NvEmbed.Api.Errors;
 public static class GrpcErrors
 {
     /// <summary>The <see cref="ApiErrorKind"/> for a gRPC <paramref name="status"/> from a backend.</summary>
-    public static ApiErrorKind Kind(GrpcStatusCode status) => status switch
+    public static ApiErrorKind Kind(StatusCode status) => status switch
     {
-        GrpcStatusCode.ResourceExhausted => ApiErrorKind.Overloaded,
-        GrpcStatusCode.Unavailable or GrpcStatusCode.FailedPrecondition or GrpcStatusCode.Cancelled or GrpcStatusCode.Aborted => ApiErrorKind.Unavailable,
-        GrpcStatusCode.DeadlineExceeded => ApiErrorKind.Timeout,
-        GrpcStatusCode.InvalidArgument or GrpcStatusCode.OutOfRange => ApiErrorKind.Validation,
+        StatusCode.ResourceExhausted => ApiErrorKind.Overloaded,
+        StatusCode.Unavailable or StatusCode.FailedPrecondition or StatusCode.Cancelled or StatusCode.Aborted => ApiErrorKind.Unavailable,
+        StatusCode.DeadlineExceeded => ApiErrorKind.Timeout,
+        StatusCode.InvalidArgument or StatusCode.OutOfRange => ApiErrorKind.Validation,
         _ => ApiErrorKind.Backend,
     };
 
     /// <summary>An <see cref="ApiException"/> for <paramref name="error"/> from <paramref name="component"/> ("tokenizer" or "inference worker").</summary>
-    public static ApiException Translate(GrpcCallException error, string component)
+    public static ApiException Translate(RpcException error, string component)
     {
         ArgumentNullException.ThrowIfNull(error);
-        var kind = Kind(error.Status);
+        var kind = Kind(error.StatusCode);
+        var detail = error.Status.Detail;
         var message = kind switch
         {
             ApiErrorKind.Overloaded => $"The {component} is overloaded; retry later.",
-            ApiErrorKind.Unavailable => $"The {component} is unavailable: {error.Message}",
+            ApiErrorKind.Unavailable => $"The {component} is unavailable: {detail}",
             ApiErrorKind.Timeout => $"The {component} did not answer in time.",
-            ApiErrorKind.Validation => error.Message,
-            _ => $"The {component} failed: {error.Message}",
+            ApiErrorKind.Validation => detail,
+            _ => $"The {component} failed: {detail}",
         };
         return new ApiException(kind, message, innerException: error);
     }

@@ -3,10 +3,10 @@ using Microsoft.Extensions.Options;
 using NvEmbed.Api.Clients;
 using NvEmbed.Api.Embedding;
 using NvEmbed.Api.Errors;
+using NvEmbed.Api.KServe;
 using NvEmbed.Api.Metrics;
 using NvEmbed.Api.Options;
-using NvEmbed.Contracts.Clients;
-using NvEmbed.Contracts.Grpc;
+using NvEmbed.Contracts.Hosting;
 using NvEmbed.Contracts.ModelRepository;
 using NvEmbed.ServiceDefaults;
 
@@ -38,15 +38,27 @@ public static class ApiExtensions
             sp.GetRequiredService<IOptions<ApiOptions>>().Value.ModelDirectory is { Length: > 0 } dir
                 ? ModelServingSettings.Load(dir)
                 : new ModelServingSettings());
-        services.TryAddSingleton(static sp => BackendClients.CreateTokenizer(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IOptions<ApiOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
-        services.TryAddSingleton(static sp => BackendClients.CreateInference(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IOptions<ApiOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddBackendClients(builder.Configuration);
         services.AddSingleton<BackendState>();
         services.AddSingleton<AdmissionGate>();
         services.AddSingleton<ApiMetrics>();
         services.AddSingleton<EmbeddingService>();
-        services.AddGrpcTransport();
+        services.AddSingleton<KServeStatistics>();
+        services.AddNvEmbedGrpcServer(ServiceDefaultsExtensions.ReadyTag, KServeGrpcService.ServiceName);
         services.AddHealthChecks().AddCheck<BackendHealthCheck>("backends", tags: [ServiceDefaultsExtensions.ReadyTag]);
         return builder;
+    }
+
+    /// <summary>
+    /// Maps the NIM's gRPC surface, KServe v2 (<see cref="KServeGrpcService"/>), and grpc.health.v1 (SERVING while the
+    /// tokenizer and a worker serve the same model, as <c>/v1/health/ready</c>).
+    /// </summary>
+    public static IEndpointRouteBuilder MapKServeGrpc(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapGrpcService<KServeGrpcService>();
+        app.MapNvEmbedGrpcHealth();
+        return app;
     }
 
     /// <summary>Adds the error middleware: every failure below it is answered in its surface's shape.</summary>

@@ -47,9 +47,11 @@ public sealed class ApiOptions
     public int MaxTokensPerWorkerCall { get; set; }
 
     /// <summary>
-    /// Model names served (<c>NIM_SERVED_MODEL_NAME</c>, comma-separated). Default: none, which serves the
-    /// worker's own name. With one name any requested model is served (as NIM and TEI do); with several, a
-    /// request for another name gets 404.
+    /// Model names served (<c>NIM_SERVED_MODEL_NAME</c>, comma-separated). Default: none, which serves the worker's own
+    /// name and the model's other published name (<see cref="Options.ServedModelNames"/>: nv-ingest and langchain-nvidia
+    /// ask for the target model's new name). With one model (the default, or one name) the HTTP routes serve any
+    /// requested model (as NIM and TEI do); with several names, a request for another name gets 404. The KServe surface
+    /// serves only the listed names.
     /// </summary>
     public string? ServedModelNames { get; set; }
 
@@ -75,6 +77,9 @@ public sealed class ApiOptions
     /// ("query: " / "passage: ", input_type required).
     /// </summary>
     public string? ModelDirectory { get; set; }
+
+    /// <summary>The deadline (UTC) of a request that starts now: <see cref="RequestTimeoutSeconds"/> from now, sent to the backends.</summary>
+    public DateTime RequestDeadline() => DateTime.UtcNow + TimeSpan.FromSeconds(RequestTimeoutSeconds);
 
     /// <summary>The served names parsed from <see cref="ServedModelNames"/>.</summary>
     public IReadOnlyList<string> ServedModelNameList =>

@@ -1,56 +1,41 @@
-using Microsoft.Extensions.Configuration;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using NvEmbed.Contracts.Grpc;
 using NvEmbed.Contracts.Inference.V1;
+using GeneratedInference = NvEmbed.Contracts.Inference.V1.Inference;
 
 namespace NvEmbed.Contracts.Clients;
 
 /// <summary>
-/// <see cref="IInferenceClient"/> over gRPC (nvembed.inference.v1.Inference) with client-side load
-/// balancing over the worker replicas: each call goes to the replica with the fewest calls in flight
-/// (ties in turn), and a replica that failed with UNAVAILABLE (connection refused or lost, or the
-/// worker's own UNAVAILABLE) is skipped for <see cref="ServiceClientOptions.UnavailableBackoff"/>
-/// while the call is retried on another one. Retrying is safe: Embed has no side effects.
+/// <see cref="IInferenceClient"/> over grpc-dotnet's generated client of nvembed.inference.v1.Inference, balanced per
+/// call over the worker replicas with fail-over (<see cref="ReplicaSet{TClient}"/>): retrying is safe, Embed has no
+/// side effects. Register it with <see cref="ServiceClientRegistration.AddInferenceClient"/>.
 /// </summary>
-public sealed class InferenceClient : IInferenceClient, IDisposable
+public sealed class InferenceClient : IInferenceClient
 {
+    /// <summary>The service's name in configuration (<c>services__inference__grpc__i</c>) and of its options.</summary>
+    public const string Name = "inference";
+
     /// <summary>The full gRPC service name.</summary>
     public const string ServiceName = "nvembed.inference.v1.Inference";
 
-    private readonly ReplicaSet _replicas;
+    private readonly ReplicaSet<GeneratedInference.InferenceClient> _replicas;
     private readonly ServiceClientOptions _options;
 
-    /// <summary>A client of the worker replicas at <paramref name="addresses"/> (one channel each).</summary>
-    public InferenceClient(IReadOnlyList<Uri> addresses, ServiceClientOptions? options = null, ILogger<InferenceClient>? logger = null)
+    internal InferenceClient(IReadOnlyList<ServiceReplica<GeneratedInference.InferenceClient>> replicas, ServiceClientOptions options, ILogger<InferenceClient> logger)
     {
-        _options = options ?? new ServiceClientOptions();
-        _replicas = new ReplicaSet(addresses, _options, (ILogger?)logger ?? NullLogger.Instance);
-    }
-
-    /// <summary>A client of one worker.</summary>
-    public InferenceClient(Uri address, ServiceClientOptions? options = null, ILogger<InferenceClient>? logger = null)
-        : this([address], options, logger)
-    {
+        _options = options;
+        _replicas = new ReplicaSet<GeneratedInference.InferenceClient>(Name, replicas, options, logger);
     }
 
     /// <summary>The replicas' addresses, in configuration order.</summary>
     public IReadOnlyList<Uri> Addresses => _replicas.Addresses;
-
-    /// <summary>A client of every worker in configuration (<c>services__inference__grpc__0..N</c>).</summary>
-    public static InferenceClient FromConfiguration(IConfiguration configuration, ServiceClientOptions? options = null, ILogger<InferenceClient>? logger = null)
-    {
-        var addresses = ServiceAddresses.FromConfiguration(configuration, "inference", "grpc");
-        return addresses.Count > 0
-            ? new InferenceClient(addresses, options, logger)
-            : throw new InvalidOperationException("No inference worker address: set services__inference__grpc__0 (the AppHost does).");
-    }
 
     public async Task<EmbeddingBatch> EmbedAsync(
         ReadOnlyMemory<int> inputIds,
         ReadOnlyMemory<int> cuSeqLengths,
         int dimensions,
         bool normalize,
+        DateTime? deadline,
         CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(dimensions);
@@ -72,17 +57,17 @@ public sealed class InferenceClient : IInferenceClient, IDisposable
             request.CuSeqLengths.Add(checked((uint)offset));
         }
 
-        var deadline = _options.CallDeadline();
         var response = await _replicas.CallAsync(
-            channel => channel.UnaryAsync(ServiceName, "Embed", request, EmbedResponse.Parser, deadline, cancellationToken));
+            (client, options) => client.EmbedAsync(request, options),
+            deadline ?? DateTime.UtcNow + _options.CallTimeout, _options.AttemptFor(inputIds.Length), cancellationToken).ConfigureAwait(false);
         return ToBatch(response, cuSeqLengths.Length - 1);
     }
 
     public async Task<InferenceInfo> GetInfoAsync(CancellationToken cancellationToken)
     {
-        var deadline = _options.MetadataDeadline();
         var info = await _replicas.CallAsync(
-            channel => channel.UnaryAsync(ServiceName, "ModelInfo", new ModelInfoRequest(), InferenceModelInfo.Parser, deadline, cancellationToken));
+            static (client, options) => client.ModelInfoAsync(new ModelInfoRequest(), options),
+            DateTime.UtcNow + _options.MetadataTimeout, _options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
         var dimensions = new int[info.Dimensions.Count];
         for (var i = 0; i < dimensions.Length; i++)
         {
@@ -102,8 +87,6 @@ public sealed class InferenceClient : IInferenceClient, IDisposable
 
     /// <summary>True when at least one replica answers its health check with SERVING.</summary>
     public Task<bool> IsServingAsync(CancellationToken cancellationToken) => _replicas.AnyServingAsync(cancellationToken);
-
-    public void Dispose() => _replicas.Dispose();
 
     private static EmbeddingBatch ToBatch(EmbedResponse response, int count)
     {
@@ -134,6 +117,6 @@ public sealed class InferenceClient : IInferenceClient, IDisposable
             checked((int)response.ComputeTokens));
     }
 
-    private static GrpcCallException Malformed(string detail) =>
-        new(GrpcStatusCode.Internal, $"Malformed Embed response from the inference worker: {detail}.");
+    private static RpcException Malformed(string detail) =>
+        new(new Status(StatusCode.Internal, $"Malformed Embed response from the inference worker: {detail}."));
 }

@@ -1,89 +1,104 @@
+using Grpc.Core;
+using Grpc.Health.V1;
 using Microsoft.Extensions.Logging;
-using NvEmbed.Contracts.Grpc;
 
 namespace NvEmbed.Contracts.Clients;
 
 /// <summary>
-/// Client-side load balancing over the replicas of one service: each call goes to the replica with
-/// the fewest calls in flight (ties in turn), and a replica that failed with UNAVAILABLE is skipped
-/// for <see cref="ServiceClientOptions.UnavailableBackoff"/> while the call is retried on another
-/// one. A replica that refuses the call as overloaded (RESOURCE_EXHAUSTED) or not ready for it
-/// (FAILED_PRECONDITION) is not backed off (the condition lasts milliseconds) but the call still moves
-/// on to a replica not yet tried; the call fails with the last replica's error once every replica
-/// failed. Only for methods that are safe to retry (no side effects): Encode, Decode, Embed, ModelInfo.
+/// Per-call load balancing and fail-over over the replicas of one service, on top of grpc-dotnet's generated clients.
+/// Each call goes to the replica with the fewest calls in flight (ties in turn, so idle replicas share the load). An
+/// attempt that fails because its replica is gone (UNAVAILABLE, connection refused or lost, a stream reset by a replica
+/// shutting down) or that outlives its attempt deadline (<see cref="ServiceClientOptions.AttemptFor"/>: a frozen
+/// replica) passes the replica over for <see cref="ServiceClientOptions.UnavailableBackoff"/> and moves the call to a
+/// replica not yet tried; a replica that refuses the call (RESOURCE_EXHAUSTED, FAILED_PRECONDITION) is not backed off,
+/// but the call still moves on. The last replica tried gets the call's whole deadline. Only for methods that are
+/// safe to retry (no side effects): Encode, Decode, Embed, ModelInfo.
 /// </summary>
-internal sealed class ReplicaSet : IDisposable
+/// <remarks>
+/// A <c>dns:///</c> entry is one replica here whose calls grpc-dotnet's DNS resolver and round_robin balancer spread
+/// over every address; it is never marked tried, so the call may come back to it (another address) up to
+/// <see cref="BalancedAttempts"/> times.
+/// </remarks>
+internal sealed class ReplicaSet<TClient>
 {
-    private readonly ServiceReplica[] _replicas;
+    /// <summary>Attempts a call may make on a <c>dns:///</c> entry (each lands on the balancer's next address).</summary>
+    public const int BalancedAttempts = 3;
+
+    private readonly ServiceReplica<TClient>[] _replicas;
+    private readonly string _service;
     private readonly ServiceClientOptions _options;
     private readonly ILogger _logger;
+    private readonly int _maxAttempts;
     private int _turn;
 
-    public ReplicaSet(IReadOnlyList<Uri> addresses, ServiceClientOptions options, ILogger logger)
+    public ReplicaSet(string service, IReadOnlyList<ServiceReplica<TClient>> replicas, ServiceClientOptions options, ILogger logger)
     {
-        ArgumentNullException.ThrowIfNull(addresses);
-        if (addresses.Count == 0)
+        ArgumentNullException.ThrowIfNull(replicas);
+        if (replicas.Count == 0)
         {
-            throw new ArgumentException("A client needs at least one service address.", nameof(addresses));
+            throw new ArgumentException("A client needs at least one service address.", nameof(replicas));
         }
 
+        _service = service;
+        _replicas = [.. replicas];
         _options = options;
         _logger = logger;
-        _replicas = new ServiceReplica[addresses.Count];
-        for (var i = 0; i < addresses.Count; i++)
+        var balanced = 0;
+        foreach (var replica in _replicas)
         {
-            _replicas[i] = new ServiceReplica(i, new GrpcChannel(addresses[i], options.Channel), ownsChannel: true);
+            balanced += replica.IsBalanced ? 1 : 0;
         }
+
+        _maxAttempts = _replicas.Length - balanced + balanced * BalancedAttempts;
     }
 
-    /// <summary>One replica over a channel the caller owns.</summary>
-    public ReplicaSet(GrpcChannel channel, ServiceClientOptions options, ILogger logger)
-    {
-        ArgumentNullException.ThrowIfNull(channel);
-        _options = options;
-        _logger = logger;
-        _replicas = [new ServiceReplica(0, channel, ownsChannel: false)];
-    }
-
-    public IReadOnlyList<Uri> Addresses => Array.ConvertAll(_replicas, r => r.Channel.Address);
+    public IReadOnlyList<Uri> Addresses => Array.ConvertAll(_replicas, static r => r.Address);
 
     /// <summary>
-    /// Runs <paramref name="call"/> on the least busy replica, moving on to another one after UNAVAILABLE,
-    /// RESOURCE_EXHAUSTED or FAILED_PRECONDITION.
+    /// Runs <paramref name="call"/> with the call options of each attempt until one answers, fails for good, or every
+    /// replica was tried; the last failure is thrown.
     /// </summary>
-    public async Task<T> CallAsync<T>(Func<GrpcChannel, Task<T>> call)
+    /// <param name="call">Starts the call on a replica's client.</param>
+    /// <param name="deadline">The call's deadline (UTC); no attempt outlives it.</param>
+    /// <param name="attemptTimeout">How long one attempt may take while another replica is left to try.</param>
+    /// <param name="cancellationToken">The caller's cancellation; it ends the call at once and is never retried.</param>
+    public async Task<TResponse> CallAsync<TResponse>(
+        Func<TClient, CallOptions, AsyncUnaryCall<TResponse>> call, DateTime deadline, TimeSpan attemptTimeout, CancellationToken cancellationToken)
     {
         bool[]? tried = null;
-        GrpcCallException? lastFailure = null;
-        for (var attempt = 0; attempt < _replicas.Length; attempt++)
+        var balancedAttempts = 0;
+        RpcException? lastFailure = null;
+        for (var attempt = 0; attempt < _maxAttempts; attempt++)
         {
-            var replica = Pick(tried);
+            var replica = Pick(tried, balancedAttempts);
             if (replica is null)
             {
                 break;
             }
 
+            var isLast = attempt == _maxAttempts - 1 || !HasOtherCandidate(tried, balancedAttempts, replica);
+            var now = DateTime.UtcNow;
+            var attemptDeadline = isLast || deadline - now <= attemptTimeout ? deadline : now + attemptTimeout;
             replica.Enter();
             try
             {
-                var result = await call(replica.Channel);
+                using var pending = call(replica.Client, new CallOptions(deadline: attemptDeadline, cancellationToken: cancellationToken));
+                var response = await pending.ResponseAsync.ConfigureAwait(false);
                 replica.MarkAvailable();
-                return result;
+                return response;
             }
-            catch (GrpcCallException ex) when (ex.Status == GrpcStatusCode.Unavailable)
+            catch (RpcException ex) when (!cancellationToken.IsCancellationRequested && Retry(ex, replica, attemptDeadline < deadline, attemptTimeout))
             {
-                replica.MarkUnavailable(_options.UnavailableBackoff);
-                ClientLog.ReplicaUnavailable(_logger, replica.Channel.Address, _options.UnavailableBackoff.TotalMilliseconds, ex.Message);
                 lastFailure = ex;
-                tried ??= new bool[_replicas.Length];
-                tried[replica.Index] = true;
-            }
-            catch (GrpcCallException ex) when (ex.Status is GrpcStatusCode.ResourceExhausted or GrpcStatusCode.FailedPrecondition)
-            {
-                ClientLog.ReplicaRefused(_logger, replica.Channel.Address, ex.Status, ex.Message);
-                lastFailure = ex;
-                tried ??= new bool[_replicas.Length];
-                tried[replica.Index] = true;
+                if (replica.IsBalanced)
+                {
+                    balancedAttempts++;
+                }
+                else
+                {
+                    tried ??= new bool[_replicas.Length];
+                    tried[replica.Index] = true;
+                }
             }
             finally
             {
@@ -94,17 +109,17 @@ internal sealed class ReplicaSet : IDisposable
         throw (Exception?)lastFailure ?? new InvalidOperationException("No replica was tried. This is a bug.");
     }
 
-    /// <summary>True when at least one replica answers its health check with SERVING.</summary>
+    /// <summary>True when at least one replica answers its grpc.health.v1 check with SERVING.</summary>
     public async Task<bool> AnyServingAsync(CancellationToken cancellationToken)
     {
-        var deadline = _options.MetadataDeadline();
+        var deadline = DateTime.UtcNow + _options.MetadataTimeout;
         var checks = new Task<bool>[_replicas.Length];
         for (var i = 0; i < checks.Length; i++)
         {
-            checks[i] = new HealthClient(_replicas[i].Channel).IsServingAsync(deadline, cancellationToken);
+            checks[i] = IsServingAsync(_replicas[i], deadline, cancellationToken);
         }
 
-        foreach (var serving in await Task.WhenAll(checks))
+        foreach (var serving in await Task.WhenAll(checks).ConfigureAwait(false))
         {
             if (serving)
             {
@@ -115,38 +130,85 @@ internal sealed class ReplicaSet : IDisposable
         return false;
     }
 
-    public void Dispose()
+    private static async Task<bool> IsServingAsync(ServiceReplica<TClient> replica, DateTime deadline, CancellationToken cancellationToken)
     {
-        foreach (var replica in _replicas)
+        try
         {
-            if (replica.OwnsChannel)
-            {
-                replica.Channel.Dispose();
-            }
+            var response = await replica.Health.CheckAsync(new HealthCheckRequest(), deadline: deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return response.Status == HealthCheckResponse.Types.ServingStatus.Serving;
+        }
+        catch (RpcException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
         }
     }
 
+    /// <summary>Backs off and logs a replica that failed an attempt; false when the failure is the call's answer.</summary>
+    private bool Retry(RpcException error, ServiceReplica<TClient> replica, bool attemptDeadlineOnly, TimeSpan attemptTimeout)
+    {
+        if (error.StatusCode == StatusCode.DeadlineExceeded && attemptDeadlineOnly)
+        {
+            replica.MarkUnavailable(_options.UnavailableBackoff);
+            ClientLog.AttemptTimedOut(_logger, _service, replica.Address, attemptTimeout.TotalMilliseconds, _options.UnavailableBackoff.TotalMilliseconds);
+            return true;
+        }
+
+        switch (ReplicaFailures.Classify(error))
+        {
+            case ReplicaFailure.Gone:
+                if (!replica.IsBalanced)
+                {
+                    replica.MarkUnavailable(_options.UnavailableBackoff);
+                }
+
+                ClientLog.ReplicaUnavailable(_logger, _service, replica.Address, error.StatusCode, _options.UnavailableBackoff.TotalMilliseconds, error.Status.Detail);
+                return true;
+            case ReplicaFailure.Refused:
+                ClientLog.ReplicaRefused(_logger, _service, replica.Address, error.StatusCode, error.Status.Detail);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsCandidate(ServiceReplica<TClient> replica, bool[]? tried, int balancedAttempts) =>
+        replica.IsBalanced ? balancedAttempts < BalancedAttempts : tried is null || !tried[replica.Index];
+
+    private bool HasOtherCandidate(bool[]? tried, int balancedAttempts, ServiceReplica<TClient> current)
+    {
+        foreach (var replica in _replicas)
+        {
+            if (replica != current
+                ? IsCandidate(replica, tried, balancedAttempts)
+                : replica.IsBalanced && balancedAttempts + 1 < BalancedAttempts)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>
-    /// The replica to call: not yet tried by this call; among those, one not backing off; then the
-    /// fewest calls in flight; ties broken by a rotating start so that idle replicas share the load.
-    /// When every untried replica is backing off, the one whose back-off ends first is tried anyway:
-    /// failing at once with UNAVAILABLE is no better than one more attempt.
+    /// The replica to call: a candidate (not yet tried by this call); among those, one not backing off; then the
+    /// fewest calls in flight; ties broken by a rotating start. When every candidate is backing off, the one whose
+    /// back-off ends first is tried anyway: failing at once is no better than one more attempt.
     /// </summary>
-    private ServiceReplica? Pick(bool[]? tried)
+    private ServiceReplica<TClient>? Pick(bool[]? tried, int balancedAttempts)
     {
         if (_replicas.Length == 1)
         {
-            return tried is null ? _replicas[0] : null;
+            return IsCandidate(_replicas[0], tried, balancedAttempts) ? _replicas[0] : null;
         }
 
         var now = Environment.TickCount64;
         var start = (int)((uint)Interlocked.Increment(ref _turn) % (uint)_replicas.Length);
-        ServiceReplica? best = null;
+        ServiceReplica<TClient>? best = null;
         var bestBackingOff = true;
         for (var k = 0; k < _replicas.Length; k++)
         {
             var replica = _replicas[(start + k) % _replicas.Length];
-            if (tried is not null && tried[replica.Index])
+            if (!IsCandidate(replica, tried, balancedAttempts))
             {
                 continue;
             }

@@ -1,56 +1,36 @@
-using Microsoft.Extensions.Configuration;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using NvEmbed.Contracts.Grpc;
 using NvEmbed.Contracts.Tokenizer.V1;
+using GeneratedTokenizer = NvEmbed.Contracts.Tokenizer.V1.Tokenizer;
 
 namespace NvEmbed.Contracts.Clients;
 
 /// <summary>
-/// <see cref="ITokenizerClient"/> over gRPC (nvembed.tokenizer.v1.Tokenizer): translates between the
-/// app's types and the generated messages, and checks the answers' shape so that a broken server
-/// surfaces as INTERNAL rather than as an index error deep in the Api. Given several replicas it
-/// balances them as <see cref="InferenceClient"/> does (fewest calls in flight, UNAVAILABLE back-off).
+/// <see cref="ITokenizerClient"/> over grpc-dotnet's generated client of nvembed.tokenizer.v1.Tokenizer: translates
+/// between the app's types and the generated messages, and checks the answers' shape so that a broken server surfaces
+/// as INTERNAL rather than as an index error deep in the Api. Calls are balanced over the replicas per call, with
+/// fail-over (<see cref="ReplicaSet{TClient}"/>). Register it with
+/// <see cref="ServiceClientRegistration.AddTokenizerClient"/>.
 /// </summary>
-public sealed class TokenizerClient : ITokenizerClient, IDisposable
+public sealed class TokenizerClient : ITokenizerClient
 {
+    /// <summary>The service's name in configuration (<c>services__tokenizer__grpc__i</c>) and of its options.</summary>
+    public const string Name = "tokenizer";
+
     /// <summary>The full gRPC service name.</summary>
     public const string ServiceName = "nvembed.tokenizer.v1.Tokenizer";
 
-    private readonly ReplicaSet _replicas;
+    private readonly ReplicaSet<GeneratedTokenizer.TokenizerClient> _replicas;
     private readonly ServiceClientOptions _options;
 
-    /// <summary>A client of the tokenizer replicas at <paramref name="addresses"/> (one channel each).</summary>
-    public TokenizerClient(IReadOnlyList<Uri> addresses, ServiceClientOptions? options = null, ILogger<TokenizerClient>? logger = null)
+    internal TokenizerClient(IReadOnlyList<ServiceReplica<GeneratedTokenizer.TokenizerClient>> replicas, ServiceClientOptions options, ILogger<TokenizerClient> logger)
     {
-        _options = options ?? new ServiceClientOptions();
-        _replicas = new ReplicaSet(addresses, _options, (ILogger?)logger ?? NullLogger.Instance);
-    }
-
-    /// <summary>A client with its own channel to <paramref name="address"/>.</summary>
-    public TokenizerClient(Uri address, ServiceClientOptions? options = null, ILogger<TokenizerClient>? logger = null)
-        : this([address], options, logger)
-    {
-    }
-
-    /// <summary>A client over a shared <paramref name="channel"/> (not disposed with the client).</summary>
-    public TokenizerClient(GrpcChannel channel, ServiceClientOptions? options = null)
-    {
-        _options = options ?? new ServiceClientOptions();
-        _replicas = new ReplicaSet(channel, _options, NullLogger.Instance);
+        _options = options;
+        _replicas = new ReplicaSet<GeneratedTokenizer.TokenizerClient>(Name, replicas, options, logger);
     }
 
     /// <summary>The replicas' addresses, in configuration order.</summary>
     public IReadOnlyList<Uri> Addresses => _replicas.Addresses;
-
-    /// <summary>A client of every tokenizer in configuration (<c>services__tokenizer__grpc__0..N</c>).</summary>
-    public static TokenizerClient FromConfiguration(IConfiguration configuration, ServiceClientOptions? options = null, ILogger<TokenizerClient>? logger = null)
-    {
-        var addresses = ServiceAddresses.FromConfiguration(configuration, "tokenizer", "grpc");
-        return addresses.Count > 0
-            ? new TokenizerClient(addresses, options, logger)
-            : throw new InvalidOperationException("No tokenizer address: set services__tokenizer__grpc__0 (the AppHost does).");
-    }
 
     public async Task<TokenizedBatch> EncodeAsync(
         IReadOnlyList<string> texts,
@@ -58,6 +38,7 @@ public sealed class TokenizerClient : ITokenizerClient, IDisposable
         int maxTokens,
         bool addSpecialTokens,
         bool returnOffsets,
+        DateTime? deadline,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(texts);
@@ -75,33 +56,36 @@ public sealed class TokenizerClient : ITokenizerClient, IDisposable
             SkipSpecialTokens = !addSpecialTokens,
             ReturnOffsets = returnOffsets,
         };
+        long characters = 0;
         foreach (var text in texts)
         {
             request.Texts.Add(text ?? throw new ArgumentException("Texts cannot contain null.", nameof(texts)));
+            characters += text.Length;
         }
 
-        var deadline = _options.CallDeadline();
-        var response = await _replicas.CallAsync(channel =>
-            channel.UnaryAsync(ServiceName, "Encode", request, EncodeResponse.Parser, deadline, cancellationToken));
+        // About 4 characters per token: the attempt gets the time of the tokens the texts will make.
+        var response = await _replicas.CallAsync(
+            (client, options) => client.EncodeAsync(request, options),
+            CallDeadline(deadline), _options.AttemptFor(characters / 4), cancellationToken).ConfigureAwait(false);
         return ToBatch(response, texts.Count, returnOffsets);
     }
 
-    public async Task<string> DecodeAsync(IReadOnlyList<int> ids, bool skipSpecialTokens, CancellationToken cancellationToken)
+    public async Task<string> DecodeAsync(IReadOnlyList<int> ids, bool skipSpecialTokens, DateTime? deadline, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ids);
         var request = new DecodeRequest { SkipSpecialTokens = skipSpecialTokens };
         request.Ids.AddRange(ids);
-        var deadline = _options.CallDeadline();
-        var response = await _replicas.CallAsync(channel =>
-            channel.UnaryAsync(ServiceName, "Decode", request, DecodeResponse.Parser, deadline, cancellationToken));
+        var response = await _replicas.CallAsync(
+            (client, options) => client.DecodeAsync(request, options),
+            CallDeadline(deadline), _options.AttemptFor(ids.Count), cancellationToken).ConfigureAwait(false);
         return response.Text;
     }
 
     public async Task<TokenizerInfo> GetInfoAsync(CancellationToken cancellationToken)
     {
-        var deadline = _options.MetadataDeadline();
-        var info = await _replicas.CallAsync(channel =>
-            channel.UnaryAsync(ServiceName, "ModelInfo", new ModelInfoRequest(), TokenizerModelInfo.Parser, deadline, cancellationToken));
+        var info = await _replicas.CallAsync(
+            static (client, options) => client.ModelInfoAsync(new ModelInfoRequest(), options),
+            DateTime.UtcNow + _options.MetadataTimeout, _options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
         var specialTokens = new Dictionary<string, int>(info.SpecialTokens.Count, StringComparer.Ordinal);
         foreach (var token in info.SpecialTokens)
         {
@@ -121,7 +105,7 @@ public sealed class TokenizerClient : ITokenizerClient, IDisposable
     /// <summary>True when at least one replica answers its health check with SERVING.</summary>
     public Task<bool> IsServingAsync(CancellationToken cancellationToken) => _replicas.AnyServingAsync(cancellationToken);
 
-    public void Dispose() => _replicas.Dispose();
+    private DateTime CallDeadline(DateTime? deadline) => deadline ?? DateTime.UtcNow + _options.CallTimeout;
 
     private static TokenizedBatch ToBatch(EncodeResponse response, int count, bool returnOffsets)
     {
@@ -188,6 +172,6 @@ public sealed class TokenizerClient : ITokenizerClient, IDisposable
         return new TokenizedBatch(inputIds, cuSeqLengths, errors, offsets);
     }
 
-    private static GrpcCallException Malformed(string detail) =>
-        new(GrpcStatusCode.Internal, $"Malformed Encode response from the tokenizer: {detail}.");
+    private static RpcException Malformed(string detail) =>
+        new(new Status(StatusCode.Internal, $"Malformed Encode response from the tokenizer: {detail}."));
 }

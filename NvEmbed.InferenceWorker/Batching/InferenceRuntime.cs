@@ -36,9 +36,6 @@ public sealed class InferenceRuntime : IHostedService, IAsyncDisposable
         _logger = loggerFactory.CreateLogger<InferenceRuntime>();
     }
 
-    /// <summary>Raised (on the loading or stopping thread) whenever <see cref="State"/> changes.</summary>
-    public event Action<WorkerState>? StateChanged;
-
     public WorkerState State => _state;
 
     /// <summary>Why the worker is not serving, or "serving".</summary>
@@ -130,7 +127,5 @@ public sealed class InferenceRuntime : IHostedService, IAsyncDisposable
             _state = state;
             StatusMessage = message;
         }
-
-        StateChanged?.Invoke(state);
     }
 }

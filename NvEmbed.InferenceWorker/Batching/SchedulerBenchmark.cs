@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using NvEmbed.Contracts.Grpc;
 using NvEmbed.Contracts.Inference.V1;
 using NvEmbed.InferenceWorker.Backends;
 using NvEmbed.InferenceWorker.Extensions;
@@ -192,7 +193,7 @@ public static class SchedulerBenchmark
                     {
                         await target.EmbedAsync(ids).ConfigureAwait(false);
                     }
-                    catch (Exception ex) when (ex is EmbeddingException or GrpcCallException)
+                    catch (Exception ex) when (ex is EmbeddingException or RpcException)
                     {
                         Interlocked.Increment(ref errors);
                         continue;
@@ -282,7 +283,7 @@ public static class SchedulerBenchmark
         public ValueTask DisposeAsync() => scheduler.DisposeAsync();
     }
 
-    /// <summary>The worker as deployed (its own service wiring, Kestrel h2c on loopback), called through the gRPC transport.</summary>
+    /// <summary>The worker as deployed (its own service wiring, Kestrel h2c on loopback), called through grpc-dotnet.</summary>
     private sealed class GrpcTarget(WebApplication app, GrpcChannel channel) : ITarget
     {
         public static async Task<GrpcTarget> StartAsync(IReadOnlyList<IEmbeddingBackend> backends, SchedulerOptions options)
@@ -306,7 +307,7 @@ public static class SchedulerBenchmark
             await app.StartAsync().ConfigureAwait(false);
             await app.Services.GetRequiredService<InferenceRuntime>().Ready.ConfigureAwait(false);
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            return new GrpcTarget(app, new GrpcChannel(new Uri(address)));
+            return new GrpcTarget(app, GrpcChannel.ForAddress(address));
         }
 
         public Task EmbedAsync(int[] ids)
@@ -315,7 +316,7 @@ public static class SchedulerBenchmark
             request.InputIds.AddRange(ids);
             request.CuSeqLengths.Add(0);
             request.CuSeqLengths.Add((uint)ids.Length);
-            return channel.UnaryAsync(Grpc.InferenceGrpcService.ServiceName, "Embed", request, EmbedResponse.Parser);
+            return new Inference.InferenceClient(channel).EmbedAsync(request).ResponseAsync;
         }
 
         public async ValueTask DisposeAsync()

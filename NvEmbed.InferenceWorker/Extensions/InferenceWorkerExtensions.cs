@@ -1,8 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using NvEmbed.Contracts.Grpc;
-using NvEmbed.Contracts.Health.V1;
-using NvEmbed.Contracts.Inference.V1;
+using NvEmbed.Contracts.Hosting;
 using NvEmbed.InferenceWorker.Batching;
 using NvEmbed.InferenceWorker.Grpc;
 using NvEmbed.ServiceDefaults;
@@ -64,7 +62,7 @@ public static class InferenceWorkerExtensions
             .Validate(o => o.MaxBatchWait >= TimeSpan.Zero && o.MaxBatchWait <= TimeSpan.FromSeconds(1), "InferenceWorker:Batching:MaxBatchWait must be between 0 and 1 second.")
             .ValidateOnStart();
 
-        services.AddGrpcTransport();
+        services.AddNvEmbedGrpcServer(ServiceDefaultsExtensions.ReadyTag, InferenceGrpcService.ServiceName);
         services.AddMetrics();
         services.TryAddSingleton<SchedulerMetrics>();
         services.TryAddSingleton<IModelLoader, OnnxModelLoader>();
@@ -76,35 +74,16 @@ public static class InferenceWorkerExtensions
     }
 
     /// <summary>
-    /// Maps the <c>nvembed.inference.v1.Inference</c> service (Embed, ModelInfo) and grpc.health.v1, which
-    /// answers NOT_SERVING (for the server and for the service) until the model is loaded and warmed up.
+    /// Maps the <c>nvembed.inference.v1.Inference</c> service (Embed, ModelInfo) and grpc.health.v1, which answers
+    /// NOT_SERVING (for the server and for the service) until the model is loaded and warmed up: it runs the same
+    /// readiness check as <c>/health/ready</c> (<see cref="InferenceReadinessHealthCheck"/>).
     /// </summary>
     public static IEndpointRouteBuilder MapInferenceWorker(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var runtime = app.ServiceProvider.GetRequiredService<InferenceRuntime>();
-        var health = app.ServiceProvider.GetRequiredService<GrpcHealthService>();
-        var service = app.ServiceProvider.GetRequiredService<InferenceGrpcService>();
-
-        // Subscribe first, then publish the current state, so no transition is missed.
-        runtime.StateChanged += state => PublishHealth(health, state);
-        PublishHealth(health, runtime.State);
-
-        app.MapGrpcHealth();
-        app.MapGrpcUnary<EmbedRequest, EmbedResponse>(InferenceGrpcService.ServiceName, "Embed",
-            (request, context) => service.EmbedAsync(request, context.Deadline, context.CancellationToken));
-        app.MapGrpcUnary<ModelInfoRequest, InferenceModelInfo>(InferenceGrpcService.ServiceName, "ModelInfo",
-            (_, _) => Task.FromResult(service.GetModelInfo()));
+        app.MapGrpcService<InferenceGrpcService>();
+        app.MapNvEmbedGrpcHealth();
         return app;
-    }
-
-    private static void PublishHealth(GrpcHealthService health, WorkerState state)
-    {
-        var status = state == WorkerState.Serving
-            ? HealthCheckResponse.Types.ServingStatus.Serving
-            : HealthCheckResponse.Types.ServingStatus.NotServing;
-        health.SetStatus(string.Empty, status);
-        health.SetStatus(InferenceGrpcService.ServiceName, status);
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;

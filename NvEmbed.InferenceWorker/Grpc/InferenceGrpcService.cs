@@ -1,17 +1,19 @@
 using Google.Protobuf;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using NvEmbed.Contracts.Grpc;
 using NvEmbed.Contracts.Inference.V1;
 using NvEmbed.InferenceWorker.Batching;
+using InferenceBase = NvEmbed.Contracts.Inference.V1.Inference.InferenceBase;
 
 namespace NvEmbed.InferenceWorker.Grpc;
 
 /// <summary>
-/// The <c>nvembed.inference.v1.Inference</c> service: Embed and ModelInfo over the scheduler. Errors are
-/// mapped from the scheduler's <see cref="EmbedErrorKind"/> to gRPC statuses here, once.
+/// The <c>nvembed.inference.v1.Inference</c> service (grpc-dotnet): Embed and ModelInfo over the scheduler. Errors are
+/// mapped from the scheduler's <see cref="EmbedErrorKind"/> to gRPC statuses here, once. The call's deadline and
+/// cancellation reach the scheduler, which drops the call's sequences before the model once either fires.
 /// </summary>
-public sealed class InferenceGrpcService
+public sealed class InferenceGrpcService : InferenceBase
 {
     /// <summary>The gRPC service name (also the name gRPC health reports for).</summary>
     public const string ServiceName = "nvembed.inference.v1.Inference";
@@ -30,7 +32,20 @@ public sealed class InferenceGrpcService
         _logger = logger;
     }
 
-    /// <summary>Embeds the request's sequences; throws <see cref="GrpcCallException"/> with the status a caller acts on.</summary>
+    /// <summary>Embeds the request's sequences; throws <see cref="RpcException"/> with the status a caller acts on.</summary>
+    public override Task<EmbedResponse> Embed(EmbedRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+
+        // NOTE: grpc-dotnet reports "no deadline" as DateTime.MaxValue.
+        var deadline = context.Deadline == DateTime.MaxValue ? (DateTime?)null : context.Deadline;
+        return EmbedAsync(request, deadline, context.CancellationToken);
+    }
+
+    /// <summary>ModelInfo: what the worker serves.</summary>
+    public override Task<InferenceModelInfo> ModelInfo(ModelInfoRequest request, ServerCallContext context) => Task.FromResult(GetModelInfo());
+
+    /// <summary>Embeds the request's sequences under <paramref name="deadline"/> (UTC, null for none).</summary>
     public async Task<EmbedResponse> EmbedAsync(EmbedRequest request, DateTime? deadline, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -38,14 +53,14 @@ public sealed class InferenceGrpcService
         var model = _runtime.Model;
         if (scheduler is null || model is null)
         {
-            throw new GrpcCallException(GrpcStatusCode.Unavailable, $"The inference worker is not serving yet: {_runtime.StatusMessage}.");
+            throw new RpcException(new Status(StatusCode.Unavailable, $"The inference worker is not serving yet: {_runtime.StatusMessage}."));
         }
 
         var dimensions = (int)Math.Min(request.Dimensions, int.MaxValue);
         if (dimensions != 0 && !model.Dimensions.Contains(dimensions))
         {
-            throw new GrpcCallException(GrpcStatusCode.InvalidArgument,
-                $"dimensions {dimensions} is not served by this model; choose one of {string.Join(", ", model.Dimensions)} (or 0 for the full size).");
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"dimensions {dimensions} is not served by this model; choose one of {string.Join(", ", model.Dimensions)} (or 0 for the full size)."));
         }
 
         var ids = new int[request.InputIds.Count];
@@ -56,7 +71,7 @@ public sealed class InferenceGrpcService
             var offset = request.CuSeqLengths[i];
             if (offset > int.MaxValue)
             {
-                throw new GrpcCallException(GrpcStatusCode.InvalidArgument, $"cu_seq_lengths[{i}] = {offset} is out of range.");
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"cu_seq_lengths[{i}] = {offset} is out of range."));
             }
 
             offsets[i] = (int)offset;
@@ -74,15 +89,16 @@ public sealed class InferenceGrpcService
                 SchedulerLog.Refused(_logger, ex.Message);
             }
 
-            throw new GrpcCallException(ToStatus(ex.Kind), ex.Message, ex);
+            throw new RpcException(new Status(ToStatus(ex.Kind), ex.Message, ex));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // NOTE: a caller that went away is not an error (house style); the transport answers CANCELLED or DEADLINE_EXCEEDED.
-            SchedulerLog.CallCancelled(_logger, deadline is { } due && due <= DateTime.UtcNow ? "deadline" : "cancelled");
-            throw new GrpcCallException(
-                deadline is { } d && d <= DateTime.UtcNow ? GrpcStatusCode.DeadlineExceeded : GrpcStatusCode.Cancelled,
-                "The call was cancelled before its sequences ran.");
+            // NOTE: a caller that went away is not an error (house style); grpc-dotnet answers CANCELLED or DEADLINE_EXCEEDED.
+            var passed = deadline is { } due && due <= DateTime.UtcNow;
+            SchedulerLog.CallCancelled(_logger, passed ? "deadline" : "cancelled");
+            throw new RpcException(new Status(
+                passed ? StatusCode.DeadlineExceeded : StatusCode.Cancelled,
+                "The call was cancelled before its sequences ran."));
         }
 
         var response = new EmbedResponse
@@ -108,7 +124,7 @@ public sealed class InferenceGrpcService
         var model = _runtime.Model;
         if (scheduler is null || model is null)
         {
-            throw new GrpcCallException(GrpcStatusCode.Unavailable, $"The inference worker is not serving yet: {_runtime.StatusMessage}.");
+            throw new RpcException(new Status(StatusCode.Unavailable, $"The inference worker is not serving yet: {_runtime.StatusMessage}."));
         }
 
         var info = new InferenceModelInfo
@@ -130,14 +146,14 @@ public sealed class InferenceGrpcService
     }
 
     /// <summary>The gRPC status for each of the scheduler's error kinds.</summary>
-    public static GrpcStatusCode ToStatus(EmbedErrorKind kind) => kind switch
+    public static StatusCode ToStatus(EmbedErrorKind kind) => kind switch
     {
-        EmbedErrorKind.Validation => GrpcStatusCode.InvalidArgument,
-        EmbedErrorKind.Overloaded => GrpcStatusCode.ResourceExhausted,
-        EmbedErrorKind.DeadlineExceeded => GrpcStatusCode.DeadlineExceeded,
-        EmbedErrorKind.OutOfMemory => GrpcStatusCode.Unavailable,
-        EmbedErrorKind.Backend => GrpcStatusCode.Internal,
-        EmbedErrorKind.Unavailable => GrpcStatusCode.Unavailable,
+        EmbedErrorKind.Validation => StatusCode.InvalidArgument,
+        EmbedErrorKind.Overloaded => StatusCode.ResourceExhausted,
+        EmbedErrorKind.DeadlineExceeded => StatusCode.DeadlineExceeded,
+        EmbedErrorKind.OutOfMemory => StatusCode.Unavailable,
+        EmbedErrorKind.Backend => StatusCode.Internal,
+        EmbedErrorKind.Unavailable => StatusCode.Unavailable,
         _ => throw new InvalidOperationException($"Unmapped error kind {kind}. This is a bug."),
     };
 }

@@ -1,6 +1,6 @@
 using System.Net;
+using Grpc.Core;
 using NvEmbed.Api.Errors;
-using NvEmbed.Contracts.Grpc;
 
 namespace NvEmbed.Tests.Api;
 
@@ -39,13 +39,13 @@ public sealed class ErrorMappingTests
     }
 
     [Theory]
-    [InlineData(GrpcStatusCode.ResourceExhausted, ApiErrorKind.Overloaded)]
-    [InlineData(GrpcStatusCode.Unavailable, ApiErrorKind.Unavailable)]
-    [InlineData(GrpcStatusCode.FailedPrecondition, ApiErrorKind.Unavailable)]
-    [InlineData(GrpcStatusCode.DeadlineExceeded, ApiErrorKind.Timeout)]
-    [InlineData(GrpcStatusCode.InvalidArgument, ApiErrorKind.Validation)]
-    [InlineData(GrpcStatusCode.Internal, ApiErrorKind.Backend)]
-    public void Kind_GrpcStatus_MapsToTheVocabulary(GrpcStatusCode status, ApiErrorKind expected)
+    [InlineData(StatusCode.ResourceExhausted, ApiErrorKind.Overloaded)]
+    [InlineData(StatusCode.Unavailable, ApiErrorKind.Unavailable)]
+    [InlineData(StatusCode.FailedPrecondition, ApiErrorKind.Unavailable)]
+    [InlineData(StatusCode.DeadlineExceeded, ApiErrorKind.Timeout)]
+    [InlineData(StatusCode.InvalidArgument, ApiErrorKind.Validation)]
+    [InlineData(StatusCode.Internal, ApiErrorKind.Backend)]
+    public void Kind_GrpcStatus_MapsToTheVocabulary(StatusCode status, ApiErrorKind expected)
     {
         // Act / Assert
         Assert.Equal(expected, GrpcErrors.Kind(status));

@@ -1,12 +1,14 @@
 using System.Net;
 using System.Text.Json;
-using NvEmbed.Contracts.Grpc;
-using NvEmbed.Contracts.Health.V1;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using NvEmbed.Contracts.Clients;
 using NvEmbed.Tests.Api.Fakes;
 
 namespace NvEmbed.Tests.Api;
 
-/// <summary>The Api wired to its backends by service addresses, over the real gRPC transport.</summary>
+/// <summary>The Api wired to its backends by service addresses, over gRPC (grpc-dotnet on both sides).</summary>
 public sealed class GrpcBackendTests
 {
     private static Dictionary<string, string?> Wiring(params Uri[] workers)
@@ -71,7 +73,7 @@ public sealed class GrpcBackendTests
     {
         // Arrange
         await using var backends = await FakeGrpcBackends.StartAsync();
-        backends.Worker.FailWith = GrpcStatusCode.ResourceExhausted;
+        backends.Worker.FailWith = StatusCode.ResourceExhausted;
         await using var host = new ApiTestHost(Wiring(backends.Address), fakeBackends: false);
         using var client = host.Client();
 
@@ -112,7 +114,7 @@ public sealed class GrpcBackendTests
     {
         // Arrange
         await using var backends = await FakeGrpcBackends.StartAsync();
-        backends.Health.SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing);
+        backends.Readiness.Serving = false;
         // NOTE: ASP.NET Core's health check service logs an Unhealthy result at Error level; that is the only Error allowed.
         await using var host = new ApiTestHost(Wiring(backends.Address), fakeBackends: false) { FailOnErrorLogs = false };
         using var client = host.Client();
@@ -126,6 +128,45 @@ public sealed class GrpcBackendTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, aspire.Status);
         Assert.All(host.Logs.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Error),
             e => Assert.Equal("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", e.Category));
+    }
+
+    [Fact]
+    public async Task Embed_RequestTimeout_IsTheDeadlineTheBackendsSee()
+    {
+        // Arrange
+        await using var backends = await FakeGrpcBackends.StartAsync();
+        var settings = Wiring(backends.Address);
+        settings["NIM_SERVER_REQUEST_TIMEOUT_S"] = "33";
+        await using var host = new ApiTestHost(settings, fakeBackends: false);
+        using var client = host.Client();
+        var sent = DateTime.UtcNow;
+
+        // Act
+        var call = await ApiCall.PostAsync(client, "/v1/embeddings", """{"input":"x","input_type":"query"}""");
+
+        // Assert: the worker saw, over gRPC (grpc-timeout), the deadline of the HTTP request: 33 s from its start.
+        Assert.Equal(HttpStatusCode.OK, call.Status);
+        Assert.True(backends.Worker.Deadlines.TryPeek(out var deadline));
+        Assert.InRange(deadline!.Value, sent.AddSeconds(32), DateTime.UtcNow.AddSeconds(33.5));
+    }
+
+    [Fact]
+    public void ClientOptions_ApiTimeoutsAndServiceClientsSection_BoundPerService()
+    {
+        // Arrange
+        using var host = new ApiTestHost(new Dictionary<string, string?>
+        {
+            ["NIM_SERVER_REQUEST_TIMEOUT_S"] = "45",
+            ["ServiceClients:inference:AttemptTimeout"] = "00:00:07",
+        });
+
+        // Act
+        var options = host.Services.GetRequiredService<IOptionsMonitor<ServiceClientOptions>>();
+        var (inference, tokenizer) = (options.Get(InferenceClient.Name), options.Get(TokenizerClient.Name));
+
+        // Assert
+        Assert.Equal((TimeSpan.FromSeconds(45), TimeSpan.FromSeconds(7)), (inference.CallTimeout, inference.AttemptTimeout));
+        Assert.Equal((TimeSpan.FromSeconds(45), TimeSpan.FromSeconds(2)), (tokenizer.CallTimeout, tokenizer.AttemptTimeout));
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using NvEmbed.Contracts.Grpc;
+using Grpc.Core;
 using NvEmbed.Tests.Api.Fakes;
 
 namespace NvEmbed.Tests.Api;
@@ -282,7 +282,7 @@ public sealed class NimErrorTests
     {
         // Arrange
         await using var host = new ApiTestHost();
-        host.Worker.FailWith = GrpcStatusCode.ResourceExhausted;
+        host.Worker.FailWith = StatusCode.ResourceExhausted;
         using var client = host.Client();
 
         // Act
@@ -322,7 +322,7 @@ public sealed class NimErrorTests
         await using var host = new ApiTestHost();
         using var client = host.Client();
         var warm = await ApiCall.PostAsync(client, "/v1/embeddings", """{"input":"a","input_type":"query"}""");
-        host.Tokenizer.FailWith = GrpcStatusCode.Unavailable;
+        host.Tokenizer.FailWith = StatusCode.Unavailable;
 
         // Act
         var call = await ApiCall.PostAsync(client, "/v1/embeddings", """{"input":"a","input_type":"query"}""");
@@ -340,7 +340,7 @@ public sealed class NimErrorTests
         await using var host = new ApiTestHost();
         using var client = host.Client();
         var warm = await ApiCall.PostAsync(client, "/v1/embeddings", """{"input":"a","input_type":"query"}""");
-        host.Worker.FailWith = GrpcStatusCode.Unavailable;
+        host.Worker.FailWith = StatusCode.Unavailable;
 
         // Act
         var call = await ApiCall.PostAsync(client, "/v1/embeddings", """{"input":"a","input_type":"query"}""");
@@ -355,7 +355,7 @@ public sealed class NimErrorTests
     {
         // Arrange
         await using var host = new ApiTestHost();
-        host.Worker.FailWith = GrpcStatusCode.Unavailable;
+        host.Worker.FailWith = StatusCode.Unavailable;
         using var client = host.Client();
 
         // Act

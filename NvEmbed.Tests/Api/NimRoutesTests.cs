@@ -1,7 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using NvEmbed.Contracts.Grpc;
+using Grpc.Core;
 using NvEmbed.Tests.Api.Fakes;
 
 namespace NvEmbed.Tests.Api;
@@ -28,6 +28,49 @@ public sealed class NimRoutesTests
         Assert.Equal(0, model.GetProperty("created").GetInt64());
         Assert.Equal("model", model.GetProperty("object").GetString());
         Assert.Equal("organization-owner", model.GetProperty("owned_by").GetString());
+    }
+
+    [Fact]
+    public async Task Models_TargetModel_ListsItsOldAndNewNames()
+    {
+        // Arrange: the worker serves the target model under its old name (the default model's).
+        await using var host = new ApiTestHost();
+        using var client = host.Client();
+
+        // Act
+        var call = await ApiCall.GetAsync(client, "/v1/models");
+        var metadata = await ApiCall.GetAsync(client, "/v1/metadata");
+
+        // Assert
+        Assert.Equal(["nvidia/llama-3.2-nv-embedqa-1b-v2", "nvidia/llama-nemotron-embed-1b-v2"],
+            call.Json.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()));
+        Assert.Equal(2, metadata.Json.GetProperty("modelInfo").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("nvidia/llama-nemotron-embed-1b-v2", HttpStatusCode.OK)]
+    [InlineData("nvidia_llama_nemotron_embed_1b_v2", HttpStatusCode.OK)]
+    [InlineData("Acme/Embed-Small", HttpStatusCode.OK)]
+    [InlineData("ACME_EMBED_SMALL", HttpStatusCode.OK)]
+    [InlineData("acme/other", HttpStatusCode.NotFound)]
+    public async Task Embed_SeveralServedNames_EitherFormAnyCaseServedOthers404(string model, HttpStatusCode expected)
+    {
+        // Arrange
+        await using var host = new ApiTestHost(new Dictionary<string, string?>
+        {
+            ["NIM_SERVED_MODEL_NAME"] = "nvidia/llama-nemotron-embed-1b-v2,Acme/Embed-Small",
+        });
+        using var client = host.Client();
+
+        // Act
+        var call = await ApiCall.PostAsync(client, "/v1/embeddings", $$"""{"input":"a","input_type":"query","model":"{{model}}"}""");
+
+        // Assert
+        Assert.Equal(expected, call.Status);
+        if (expected == HttpStatusCode.OK)
+        {
+            Assert.Equal(model, call.Json.GetProperty("model").GetString());
+        }
     }
 
     [Fact]
@@ -83,7 +126,7 @@ public sealed class NimRoutesTests
     {
         // Arrange
         await using var host = new ApiTestHost();
-        host.Worker.FailWith = GrpcStatusCode.Unavailable;
+        host.Worker.FailWith = StatusCode.Unavailable;
         using var client = host.Client();
 
         // Act
@@ -158,7 +201,7 @@ public sealed class NimRoutesTests
     {
         // Arrange
         await using var host = new ApiTestHost();
-        host.Worker.FailWith = GrpcStatusCode.Unavailable;
+        host.Worker.FailWith = StatusCode.Unavailable;
         using var client = host.Client();
 
         // Act

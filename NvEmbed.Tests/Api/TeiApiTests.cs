@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using NvEmbed.Contracts.Grpc;
+using Grpc.Core;
 using NvEmbed.Tests.Api.Fakes;
 
 namespace NvEmbed.Tests.Api;
@@ -271,7 +271,7 @@ public sealed class TeiApiTests
 
         // Act
         var ready = await ApiCall.GetAsync(client, "/health");
-        host.Worker.FailWith = GrpcStatusCode.Unavailable;
+        host.Worker.FailWith = StatusCode.Unavailable;
         var down = await ApiCall.GetAsync(client, "/health");
 
         // Assert

@@ -1,8 +1,9 @@
 using System.Runtime.InteropServices;
 using Google.Protobuf;
+using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
-using NvEmbed.Contracts.Clients;
-using NvEmbed.Contracts.Grpc;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using NvEmbed.Contracts.Inference.V1;
 
 namespace NvEmbed.Tests.Contracts;
@@ -12,7 +13,7 @@ namespace NvEmbed.Tests.Contracts;
 /// [sum of its ids, its length, the replica's number] (3 float32 values). Calls can be held at a gate,
 /// and the replica can be told to answer UNAVAILABLE.
 /// </summary>
-public sealed class FakeInferenceWorker(int replica)
+public sealed class FakeInferenceWorker(int replica) : Inference.InferenceBase, IGrpcTestService
 {
     public const int Dimensions = 3;
 
@@ -26,18 +27,27 @@ public sealed class FakeInferenceWorker(int replica)
     public bool AnswerUnavailable { get; set; }
 
     /// <summary>When set, Embed fails with this status (e.g. RESOURCE_EXHAUSTED: a replica whose queue is full).</summary>
-    public GrpcStatusCode? FailWith { get; set; }
+    public StatusCode? FailWith { get; set; }
 
     /// <summary>Holds Embed calls until <see cref="Release"/>.</summary>
     public void Hold() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public void Release() => _gate.TrySetResult();
 
-    public void Map(WebApplication app)
-    {
-        app.MapGrpcUnary<EmbedRequest, EmbedResponse>(InferenceClient.ServiceName, "Embed", EmbedAsync);
-        app.MapGrpcUnary<ModelInfoRequest, InferenceModelInfo>(InferenceClient.ServiceName, "ModelInfo", (_, _) =>
-            Task.FromResult(new InferenceModelInfo
+    /// <summary>The deadline the last Embed call carried (UTC; <see cref="DateTime.MaxValue"/> for none).</summary>
+    public DateTime LastDeadline { get; private set; }
+
+    /// <summary>Embed calls whose caller cancelled (or whose deadline passed) while they were held.</summary>
+    public int Cancelled => Volatile.Read(ref _cancelled);
+
+    private int _cancelled;
+
+    public void Register(IServiceCollection services) => services.AddSingleton(this);
+
+    public void Map(IEndpointRouteBuilder endpoints) => endpoints.MapGrpcService<FakeInferenceWorker>();
+
+    public override Task<InferenceModelInfo> ModelInfo(ModelInfoRequest request, ServerCallContext context) =>
+        Task.FromResult(new InferenceModelInfo
             {
                 ModelFingerprint = "model-fp",
                 ServedModelName = "fake/model",
@@ -47,23 +57,32 @@ public sealed class FakeInferenceWorker(int replica)
                 ExecutionProvider = "cpu",
                 MaxBatchTokens = 16384,
                 Description = $"replica {replica}",
-            }));
-    }
+            });
 
-    private async Task<EmbedResponse> EmbedAsync(EmbedRequest request, GrpcServerCallContext context)
+    public override async Task<EmbedResponse> Embed(EmbedRequest request, ServerCallContext context)
     {
         Interlocked.Increment(ref _calls);
+        LastDeadline = context.Deadline;
         if (AnswerUnavailable)
         {
-            throw new GrpcCallException(GrpcStatusCode.Unavailable, $"replica {replica} is draining");
+            throw new RpcException(new Status(StatusCode.Unavailable, $"replica {replica} is draining"));
         }
 
         if (FailWith is { } status)
         {
-            throw new GrpcCallException(status, $"replica {replica} refuses the call");
+            throw new RpcException(new Status(status, $"replica {replica} refuses the call"));
         }
 
-        await _gate.Task.WaitAsync(context.CancellationToken);
+        try
+        {
+            await _gate.Task.WaitAsync(context.CancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            Interlocked.Increment(ref _cancelled);
+            throw;
+        }
+
         var response = new EmbedResponse { Dimensions = Dimensions, QueueMs = 1.5, InferenceMs = 2.5, ComputeTokens = (uint)request.InputIds.Count };
         for (var i = 0; i + 1 < request.CuSeqLengths.Count; i++)
         {

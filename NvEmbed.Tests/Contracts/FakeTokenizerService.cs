@@ -1,6 +1,7 @@
+using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
-using NvEmbed.Contracts.Clients;
-using NvEmbed.Contracts.Grpc;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using NvEmbed.Contracts.Tokenizer.V1;
 
 namespace NvEmbed.Tests.Contracts;
@@ -10,33 +11,59 @@ namespace NvEmbed.Tests.Contracts;
 /// value), BOS id 1 first unless special tokens are skipped, the limit and truncation applied as the
 /// proto describes, and offsets per token.
 /// </summary>
-public static class FakeTokenizerService
+public sealed class FakeTokenizerService : NvEmbed.Contracts.Tokenizer.V1.Tokenizer.TokenizerBase, IGrpcTestService
 {
     public const int Bos = 1;
     public const int DefaultMaxTokens = 16;
 
-    public static void Map(WebApplication app)
+    private int _calls;
+    private volatile TaskCompletionSource _gate = CompletedGate();
+
+    /// <summary>Encode calls this replica received.</summary>
+    public int Calls => Volatile.Read(ref _calls);
+
+    /// <summary>Holds Encode calls until <see cref="Release"/>.</summary>
+    public void Hold() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Release() => _gate.TrySetResult();
+
+    public void Register(IServiceCollection services) => services.AddSingleton(this);
+
+    public void Map(IEndpointRouteBuilder endpoints) => endpoints.MapGrpcService<FakeTokenizerService>();
+
+    public override async Task<EncodeResponse> Encode(EncodeRequest request, ServerCallContext context)
     {
-        app.MapGrpcUnary<EncodeRequest, EncodeResponse>(TokenizerClient.ServiceName, "Encode", (request, _) => Task.FromResult(Encode(request)));
-        app.MapGrpcUnary<DecodeRequest, DecodeResponse>(TokenizerClient.ServiceName, "Decode", (request, _) =>
-            Task.FromResult(new DecodeResponse
-            {
-                Text = string.Concat(request.Ids.Where(id => !(request.SkipSpecialTokens && id == Bos)).Select(id => (char)id)),
-            }));
-        app.MapGrpcUnary<ModelInfoRequest, TokenizerModelInfo>(TokenizerClient.ServiceName, "ModelInfo", (_, _) =>
-            Task.FromResult(new TokenizerModelInfo
-            {
-                ModelFingerprint = "model-fp",
-                TokenizerFingerprint = "tokenizer-fp",
-                VocabSize = 65536,
-                MaxTokens = DefaultMaxTokens,
-                SpecialTokens = { new SpecialToken { Content = "<bos>", Id = Bos } },
-                ModelType = "BPE",
-                ServedModelName = "fake/model",
-            }));
+        Interlocked.Increment(ref _calls);
+        await _gate.Task.WaitAsync(context.CancellationToken);
+        return EncodeNow(request);
     }
 
-    private static EncodeResponse Encode(EncodeRequest request)
+    public override Task<DecodeResponse> Decode(DecodeRequest request, ServerCallContext context) =>
+        Task.FromResult(new DecodeResponse
+        {
+            Text = string.Concat(request.Ids.Where(id => !(request.SkipSpecialTokens && id == Bos)).Select(id => (char)id)),
+        });
+
+    public override Task<TokenizerModelInfo> ModelInfo(ModelInfoRequest request, ServerCallContext context) =>
+        Task.FromResult(new TokenizerModelInfo
+        {
+            ModelFingerprint = "model-fp",
+            TokenizerFingerprint = "tokenizer-fp",
+            VocabSize = 65536,
+            MaxTokens = DefaultMaxTokens,
+            SpecialTokens = { new SpecialToken { Content = "<bos>", Id = Bos } },
+            ModelType = "BPE",
+            ServedModelName = "fake/model",
+        });
+
+    private static TaskCompletionSource CompletedGate()
+    {
+        var gate = new TaskCompletionSource();
+        gate.SetResult();
+        return gate;
+    }
+
+    private static EncodeResponse EncodeNow(EncodeRequest request)
     {
         var max = request.MaxTokens == 0 ? DefaultMaxTokens : (int)request.MaxTokens;
         var response = new EncodeResponse();

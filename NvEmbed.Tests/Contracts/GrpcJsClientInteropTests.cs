@@ -19,7 +19,7 @@ public class GrpcJsClientInteropTests
 
         // Act
         var result = await NodeScript.RunAsync("grpc/echo-client.js",
-            [hostPort, GrpcInteropPaths.TestProtoRoot, GrpcInteropPaths.ContractsProtoRoot, (limit + 1).ToString(CultureInfo.InvariantCulture)],
+            [hostPort, GrpcInteropPaths.TestProtoRoot, GrpcInteropPaths.HealthProtoRoot, (limit + 1).ToString(CultureInfo.InvariantCulture)],
             standardInput: null, s_timeout);
         var cancelled = new[]
         {

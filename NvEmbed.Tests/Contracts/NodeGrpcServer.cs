@@ -45,7 +45,7 @@ public sealed class NodeGrpcServer : IAsyncDisposable
         };
         info.ArgumentList.Add(Path.Combine(RepoPaths.JsDir, "grpc", "echo-server.js"));
         info.ArgumentList.Add(GrpcInteropPaths.TestProtoRoot);
-        info.ArgumentList.Add(GrpcInteropPaths.ContractsProtoRoot);
+        info.ArgumentList.Add(GrpcInteropPaths.HealthProtoRoot);
         info.ArgumentList.Add(MaxReceiveMessageSize.ToString(CultureInfo.InvariantCulture));
         var process = Process.Start(info) ?? throw new InvalidOperationException("node did not start");
         var server = new NodeGrpcServer(process);

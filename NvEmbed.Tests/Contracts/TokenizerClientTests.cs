@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using NvEmbed.Contracts.Clients;
-using NvEmbed.Contracts.Grpc;
-using NvEmbed.Contracts.Health.V1;
 using NvEmbed.Contracts.Tokenizer.V1;
 
 namespace NvEmbed.Tests.Contracts;
@@ -16,12 +18,13 @@ public class TokenizerClientTests
     public async Task EncodeAsync_TruncateEnd_FlatBatchWithErrorsAndBos()
     {
         // Arrange
-        await using var server = await GrpcTestServer.StartAsync(map: FakeTokenizerService.Map);
-        using var client = new TokenizerClient(server.Address);
+        await using var server = await GrpcTestServer.StartAsync(new FakeTokenizerService());
+        using var clients = TestClients.Tokenizer([server.Address]);
+        var client = clients.Client;
 
         // Act
         var batch = await client.EncodeAsync(["ab", "", "hello"], TruncationMode.End, maxTokens: 4,
-            addSpecialTokens: true, returnOffsets: false, CancellationToken.None).WaitAsync(s_timeout);
+            addSpecialTokens: true, returnOffsets: false, null, CancellationToken.None).WaitAsync(s_timeout);
 
         // Assert
         Assert.Equal(3, batch.Count);
@@ -37,12 +40,13 @@ public class TokenizerClientTests
     public async Task EncodeAsync_TruncateNoneTooLong_TooLongErrorWithCounts()
     {
         // Arrange
-        await using var server = await GrpcTestServer.StartAsync(map: FakeTokenizerService.Map);
-        using var client = new TokenizerClient(server.Address);
+        await using var server = await GrpcTestServer.StartAsync(new FakeTokenizerService());
+        using var clients = TestClients.Tokenizer([server.Address]);
+        var client = clients.Client;
 
         // Act
         var batch = await client.EncodeAsync(["abcdefgh", "ok"], TruncationMode.None, maxTokens: 5,
-            addSpecialTokens: true, returnOffsets: false, CancellationToken.None).WaitAsync(s_timeout);
+            addSpecialTokens: true, returnOffsets: false, null, CancellationToken.None).WaitAsync(s_timeout);
 
         // Assert
         var error = Assert.Single(batch.Errors);
@@ -54,12 +58,13 @@ public class TokenizerClientTests
     public async Task EncodeAsync_TruncateStartWithOffsetsWithoutSpecialTokens_MapsEveryField()
     {
         // Arrange
-        await using var server = await GrpcTestServer.StartAsync(map: FakeTokenizerService.Map);
-        using var client = new TokenizerClient(server.Address);
+        await using var server = await GrpcTestServer.StartAsync(new FakeTokenizerService());
+        using var clients = TestClients.Tokenizer([server.Address]);
+        var client = clients.Client;
 
         // Act
         var batch = await client.EncodeAsync(["wxyz"], TruncationMode.Start, maxTokens: 2,
-            addSpecialTokens: false, returnOffsets: true, CancellationToken.None).WaitAsync(s_timeout);
+            addSpecialTokens: false, returnOffsets: true, null, CancellationToken.None).WaitAsync(s_timeout);
 
         // Assert
         Assert.Equal(['y', 'z'], batch.Sequence(0).ToArray());
@@ -71,11 +76,12 @@ public class TokenizerClientTests
     public async Task DecodeAndGetInfo_FakeTokenizer_MapsEveryField()
     {
         // Arrange
-        await using var server = await GrpcTestServer.StartAsync(map: FakeTokenizerService.Map);
-        using var client = new TokenizerClient(server.Address);
+        await using var server = await GrpcTestServer.StartAsync(new FakeTokenizerService());
+        using var clients = TestClients.Tokenizer([server.Address]);
+        var client = clients.Client;
 
         // Act
-        var text = await client.DecodeAsync([1, 'h', 'i'], skipSpecialTokens: true, CancellationToken.None).WaitAsync(s_timeout);
+        var text = await client.DecodeAsync([1, 'h', 'i'], skipSpecialTokens: true, null, CancellationToken.None).WaitAsync(s_timeout);
         var info = await client.GetInfoAsync(CancellationToken.None).WaitAsync(s_timeout);
 
         // Assert
@@ -89,30 +95,30 @@ public class TokenizerClientTests
     public async Task EncodeAsync_ServerAnswersInconsistentOffsets_InternalError()
     {
         // Arrange: a broken tokenizer whose cu_seq_lengths do not cover its ids.
-        await using var server = await GrpcTestServer.StartAsync(map: app =>
-            app.MapGrpcUnary<EncodeRequest, EncodeResponse>(TokenizerClient.ServiceName, "Encode", (_, _) =>
-                Task.FromResult(new EncodeResponse { InputIds = { 1, 2, 3 }, CuSeqLengths = { 0, 2 } })));
-        using var client = new TokenizerClient(server.Address);
+        await using var server = await GrpcTestServer.StartAsync(new BrokenTokenizer());
+        using var clients = TestClients.Tokenizer([server.Address]);
+        var client = clients.Client;
 
         // Act
-        var error = await Assert.ThrowsAsync<GrpcCallException>(() => client.EncodeAsync(["x"], TruncationMode.End, 0, true, false,
-            CancellationToken.None).WaitAsync(s_timeout));
+        var error = await Assert.ThrowsAsync<RpcException>(() => client.EncodeAsync(["x"], TruncationMode.End, 0, true, false,
+            null, CancellationToken.None).WaitAsync(s_timeout));
 
         // Assert
-        Assert.Equal(GrpcStatusCode.Internal, error.Status);
-        Assert.Contains("cu_seq_lengths", error.Message, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.Internal, error.StatusCode);
+        Assert.Contains("cu_seq_lengths", error.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task IsServingAsync_HealthStatuses_TrueOnlyWhenServing()
     {
         // Arrange
-        await using var server = await GrpcTestServer.StartAsync(map: FakeTokenizerService.Map);
-        using var client = new TokenizerClient(server.Address);
+        await using var server = await GrpcTestServer.StartAsync(new FakeTokenizerService());
+        using var clients = TestClients.Tokenizer([server.Address]);
+        var client = clients.Client;
 
         // Act
         var serving = await client.IsServingAsync(CancellationToken.None).WaitAsync(s_timeout);
-        server.Health.SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing);
+        server.Readiness.Serving = false;
         var notServing = await client.IsServingAsync(CancellationToken.None).WaitAsync(s_timeout);
 
         // Assert
@@ -124,36 +130,86 @@ public class TokenizerClientTests
     public async Task Calls_NothingListening_IsServingFalseAndEncodeUnavailable()
     {
         // Arrange
-        using var client = new TokenizerClient(new Uri($"http://127.0.0.1:{FreePort()}"));
+        using var clients = TestClients.Tokenizer([new Uri($"http://127.0.0.1:{FreePort()}")]);
+        var client = clients.Client;
 
         // Act
         var serving = await client.IsServingAsync(CancellationToken.None).WaitAsync(s_timeout);
-        var error = await Assert.ThrowsAsync<GrpcCallException>(() => client.EncodeAsync(["x"], TruncationMode.End, 0, true, false,
-            CancellationToken.None).WaitAsync(s_timeout));
+        var error = await Assert.ThrowsAsync<RpcException>(() => client.EncodeAsync(["x"], TruncationMode.End, 0, true, false,
+            null, CancellationToken.None).WaitAsync(s_timeout));
 
         // Assert
         Assert.False(serving);
-        Assert.Equal(GrpcStatusCode.Unavailable, error.Status);
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
     }
 
     [Fact]
     public async Task EncodeAsync_FirstReplicaRefusesConnections_ServedByTheSecond()
     {
         // Arrange
-        await using var server = await GrpcTestServer.StartAsync(map: FakeTokenizerService.Map);
+        await using var server = await GrpcTestServer.StartAsync(new FakeTokenizerService());
         var dead = new Uri($"http://127.0.0.1:{FreePort()}");
-        using var client = new TokenizerClient([dead, server.Address]);
+        using var clients = TestClients.Tokenizer([dead, server.Address]);
+        var client = clients.Client;
 
         // Act
         var batches = new List<TokenizedBatch>();
         for (var i = 0; i < 4; i++)
         {
-            batches.Add(await client.EncodeAsync(["a"], TruncationMode.End, 0, false, false, CancellationToken.None).WaitAsync(s_timeout));
+            batches.Add(await client.EncodeAsync(["a"], TruncationMode.End, 0, false, false, null, CancellationToken.None).WaitAsync(s_timeout));
         }
 
         // Assert
         Assert.All(batches, batch => Assert.Equal(['a'], batch.Sequence(0).ToArray()));
         Assert.Equal([dead, server.Address], client.Addresses);
+    }
+
+    [Fact]
+    public async Task EncodeAsync_ReplicaShutsDownWithCallsInFlight_CallsRetriedOnTheOther()
+    {
+        // Arrange: replica A holds its calls, then shuts down the way a process does on SIGTERM (GOAWAY, then its
+        // streams are closed once the shutdown timeout passes). The fault runs saw the Api answer 500 here.
+        var goingAway = new FakeTokenizerService();
+        var staying = new FakeTokenizerService();
+        var serverA = await GrpcTestServer.StartAsync(goingAway);
+        await using var serverB = await GrpcTestServer.StartAsync(staying);
+        using var clients = TestClients.Tokenizer([serverA.Address, serverB.Address]);
+        var client = clients.Client;
+        goingAway.Hold();
+
+        // Act
+        var calls = Enumerable.Range(0, 6)
+            .Select(i => client.EncodeAsync([$"t{i}"], TruncationMode.End, 0, false, false, DateTime.UtcNow.AddSeconds(30), CancellationToken.None))
+            .ToArray();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (goingAway.Calls == 0 && watch.Elapsed < s_timeout)
+        {
+            await Task.Delay(10);
+        }
+
+        await serverA.DisposeAsync();
+        var batches = await Task.WhenAll(calls).WaitAsync(s_timeout);
+        var after = await client.EncodeAsync(["z"], TruncationMode.End, 0, false, false, null, CancellationToken.None).WaitAsync(s_timeout);
+
+        // Assert: every call answered (by B), none failed.
+        Assert.True(goingAway.Calls > 0);
+        for (var i = 0; i < batches.Length; i++)
+        {
+            Assert.Equal($"t{i}".Select(c => (int)c), batches[i].Sequence(0).ToArray());
+        }
+
+        Assert.Equal(['z'], after.Sequence(0).ToArray());
+    }
+
+    /// <summary>A tokenizer whose cu_seq_lengths do not cover its ids.</summary>
+    private sealed class BrokenTokenizer : NvEmbed.Contracts.Tokenizer.V1.Tokenizer.TokenizerBase, IGrpcTestService
+    {
+        public void Register(IServiceCollection services) => services.AddSingleton(this);
+
+        public void Map(IEndpointRouteBuilder endpoints) => endpoints.MapGrpcService<BrokenTokenizer>();
+
+        public override Task<EncodeResponse> Encode(EncodeRequest request, ServerCallContext context) =>
+            Task.FromResult(new EncodeResponse { InputIds = { 1, 2, 3 }, CuSeqLengths = { 0, 2 } });
     }
 
     internal static int FreePort()

@@ -43,11 +43,12 @@ public sealed class GatewayEndToEndTests(TopologyFixture topology)
         }
 
         // Each vector equals the worker's own run of the tokenizer's ids for "query: " + text.
-        var tokenizer = new TokenizerClient(topology.App.GetEndpoint("tokenizer", "grpc"));
+        using var tokenizerClients = NvEmbed.Tests.Contracts.TestClients.Tokenizer([topology.App.GetEndpoint("tokenizer", "grpc")]);
+        var tokenizer = tokenizerClients.Client;
         var expectedTokens = 0;
         for (var i = 0; i < inputs.Length; i++)
         {
-            var batch = await tokenizer.EncodeAsync(["query: " + inputs[i]], TruncationMode.None, 0, true, false, CancellationToken.None);
+            var batch = await tokenizer.EncodeAsync(["query: " + inputs[i]], TruncationMode.None, 0, true, false, null, CancellationToken.None);
             var ids = batch.Sequence(0).ToArray();
             expectedTokens += ids.Length;
             var reference = await WorkerCommand.EmbedAsync(topology.ModelDir, ids);

@@ -1,11 +1,13 @@
 using System.Security.Cryptography;
-using NvEmbed.Contracts.Grpc;
-using NvEmbed.Contracts.Health.V1;
+using Grpc.Core;
+using Grpc.Health.V1;
 using NvEmbed.Contracts.ModelRepository;
 using NvEmbed.Contracts.Tokenizer.V1;
 using NvEmbed.Tests.Infrastructure;
 using NvEmbed.Tokenizer.Grpc;
 using NvEmbed.Tokenizer.Tokenization;
+
+using NvEmbed.Tests.Contracts;
 
 namespace NvEmbed.Tests.Tokenizer;
 
@@ -23,7 +25,7 @@ public class TokenizerGrpcServiceTests
     }
 
     private static Task<EncodeResponse> EncodeAsync(TokenizerTestServer server, EncodeRequest request) =>
-        server.Channel.UnaryAsync(Service, "Encode", request, EncodeResponse.Parser).WaitAsync(s_timeout);
+        server.Client.EncodeAsync(request).ResponseAsync.WaitAsync(s_timeout);
 
     private const string LongText = "All human beings are born free and equal in dignity and rights. They are endowed with reason and conscience and should act towards one another in a spirit of brotherhood.";
 
@@ -121,11 +123,11 @@ public class TokenizerGrpcServiceTests
         small.Texts.Add(["a", "b"]);
 
         // Act
-        var error = await Assert.ThrowsAsync<GrpcCallException>(() => EncodeAsync(server, request));
+        var error = await Assert.ThrowsAsync<RpcException>(() => EncodeAsync(server, request));
         var admitted = await EncodeAsync(server, small);
 
         // Assert
-        Assert.Equal(GrpcStatusCode.ResourceExhausted, error.Status);
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
         Assert.Equal(3, admitted.CuSeqLengths.Count);
     }
 
@@ -138,7 +140,7 @@ public class TokenizerGrpcServiceTests
         request.Ids.Add(EngineIds("Grüße, 世界 👋", EncodeSettings.Default));
 
         // Act
-        var response = await server.Channel.UnaryAsync(Service, "Decode", request, DecodeResponse.Parser).WaitAsync(s_timeout);
+        var response = await server.Client.DecodeAsync(request).ResponseAsync.WaitAsync(s_timeout);
 
         // Assert
         Assert.Equal("Grüße, 世界 👋", response.Text);
@@ -151,7 +153,7 @@ public class TokenizerGrpcServiceTests
         await using var server = await TokenizerTestServer.StartAsync(new ModelServingSettings { ServedModelName = "nvidia/llama-3.2-nv-embedqa-1b-v2", MaxTokens = 8192 });
 
         // Act
-        var info = await server.Channel.UnaryAsync(Service, "ModelInfo", new ModelInfoRequest(), TokenizerModelInfo.Parser).WaitAsync(s_timeout);
+        var info = await server.Client.ModelInfoAsync(new ModelInfoRequest()).ResponseAsync.WaitAsync(s_timeout);
 
         // Assert
         Assert.Equal(ModelFingerprint.Compute(server.ModelDir), info.ModelFingerprint);
@@ -171,8 +173,8 @@ public class TokenizerGrpcServiceTests
         await using var server = await TokenizerTestServer.StartAsync(new ModelServingSettings());
 
         // Act
-        var whole = await server.Channel.UnaryAsync("grpc.health.v1.Health", "Check", new HealthCheckRequest(), HealthCheckResponse.Parser).WaitAsync(s_timeout);
-        var tokenizer = await server.Channel.UnaryAsync("grpc.health.v1.Health", "Check", new HealthCheckRequest { Service = Service }, HealthCheckResponse.Parser).WaitAsync(s_timeout);
+        var whole = await new Health.HealthClient(server.Channel).CheckAsync(new HealthCheckRequest()).ResponseAsync.WaitAsync(s_timeout);
+        var tokenizer = await new Health.HealthClient(server.Channel).CheckAsync(new HealthCheckRequest { Service = Service }).ResponseAsync.WaitAsync(s_timeout);
 
         // Assert
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, whole.Status);
@@ -184,13 +186,14 @@ public class TokenizerGrpcServiceTests
     {
         // Arrange: the typed client the Api uses, over the real service.
         await using var server = await TokenizerTestServer.StartAsync(new ModelServingSettings { MaxTokens = 8192 });
-        using var client = new NvEmbed.Contracts.Clients.TokenizerClient(server.Channel);
+        using var clients = TestClients.Tokenizer([server.Address]);
+        var client = clients.Client;
         using var cts = new CancellationTokenSource(s_timeout);
         const string query = "query: defendant moves for summary judgment under Rule 56";
 
         // Act
-        var batch = await client.EncodeAsync([query, LongText], NvEmbed.Contracts.Clients.TruncationMode.None, 20, addSpecialTokens: true, returnOffsets: false, cts.Token);
-        var text = await client.DecodeAsync(batch.Sequence(0).ToArray(), skipSpecialTokens: true, cts.Token);
+        var batch = await client.EncodeAsync([query, LongText], NvEmbed.Contracts.Clients.TruncationMode.None, 20, addSpecialTokens: true, returnOffsets: false, null, cts.Token);
+        var text = await client.DecodeAsync(batch.Sequence(0).ToArray(), skipSpecialTokens: true, null, cts.Token);
         var info = await client.GetInfoAsync(cts.Token);
         var serving = await client.IsServingAsync(cts.Token);
 

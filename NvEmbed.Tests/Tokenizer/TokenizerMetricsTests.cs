@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
-using NvEmbed.Contracts.Grpc;
 using NvEmbed.Contracts.ModelRepository;
 using NvEmbed.Contracts.Tokenizer.V1;
 using NvEmbed.ServiceDefaults.Metrics;
@@ -38,8 +38,8 @@ public class TokenizerMetricsTests
         refused.Texts.Add(["a", "b", "c"]);
 
         // Act
-        var response = await server.Channel.UnaryAsync(TokenizerGrpcService.ServiceName, "Encode", accepted, EncodeResponse.Parser).WaitAsync(s_timeout);
-        await Assert.ThrowsAsync<GrpcCallException>(() => server.Channel.UnaryAsync(TokenizerGrpcService.ServiceName, "Encode", refused, EncodeResponse.Parser).WaitAsync(s_timeout));
+        var response = await server.Client.EncodeAsync(accepted).ResponseAsync.WaitAsync(s_timeout);
+        await Assert.ThrowsAsync<RpcException>(() => server.Client.EncodeAsync(refused).ResponseAsync.WaitAsync(s_timeout));
         var metrics = prometheus.Render();
 
         // Assert
@@ -66,7 +66,7 @@ public class TokenizerMetricsTests
         request.Texts.Add(Enumerable.Range(0, 2000).Select(i => string.Concat(Enumerable.Repeat($"text {i} of a long request, ", 80))));
 
         // Act
-        var call = server.Channel.UnaryAsync(TokenizerGrpcService.ServiceName, "Encode", request, EncodeResponse.Parser).WaitAsync(s_timeout);
+        var call = server.Client.EncodeAsync(request).ResponseAsync.WaitAsync(s_timeout);
         var peak = 0.0;
         while (!call.IsCompleted)
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -8,8 +9,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using NvEmbed.Contracts.Grpc;
 using NvEmbed.Contracts.ModelRepository;
+using NvEmbed.Contracts.Tokenizer.V1;
 using NvEmbed.Tests.Contracts;
 using NvEmbed.Tests.Infrastructure;
 using NvEmbed.Tokenizer.Extensions;
@@ -30,14 +31,22 @@ public sealed class TokenizerTestServer : IAsyncDisposable
         ModelDir = modelDir;
         LoggedErrors = errors;
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        Channel = new GrpcChannel(new Uri(address));
+        Address = new Uri(address);
+        Channel = GrpcChannel.ForAddress(address);
+        Client = new NvEmbed.Contracts.Tokenizer.V1.Tokenizer.TokenizerClient(Channel);
     }
 
     /// <summary>The model directory served.</summary>
     public string ModelDir { get; }
 
+    /// <summary>The server's address, <c>http://127.0.0.1:port</c>.</summary>
+    public Uri Address { get; }
+
     /// <summary>A channel to the server.</summary>
     public GrpcChannel Channel { get; }
+
+    /// <summary>The generated client of the tokenizer service, over <see cref="Channel"/>.</summary>
+    public NvEmbed.Contracts.Tokenizer.V1.Tokenizer.TokenizerClient Client { get; }
 
     /// <summary>The server's services.</summary>
     public IServiceProvider Services => _app.Services;

@@ -1,7 +1,7 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using NvEmbed.Contracts.Grpc;
-using NvEmbed.Contracts.Health.V1;
-using NvEmbed.Contracts.Tokenizer.V1;
+using NvEmbed.Contracts.Hosting;
+using NvEmbed.ServiceDefaults;
 using NvEmbed.Tokenizer.Grpc;
 
 namespace NvEmbed.Tokenizer.Extensions;
@@ -25,7 +25,10 @@ public static class TokenizerServiceExtensions
             })
             .Validate(o => o.Workers >= 1 && o.QueueCapacity >= 1 && o.ChunkSize >= 1 && o.MaxInputChars >= 1, "Tokenizer workers, queue capacity, chunk size and input size limit must be positive.")
             .ValidateOnStart();
-        builder.Services.AddGrpcTransport();
+        builder.Services.AddNvEmbedGrpcServer(ServiceDefaultsExtensions.ReadyTag, TokenizerGrpcService.ServiceName);
+        // The tokenizer loads before the server starts (MapTokenizerGrpc), so once it answers it is ready; grpc.health.v1
+        // needs a check to report SERVING rather than UNKNOWN.
+        builder.Services.AddHealthChecks().AddCheck("tokenizer", static () => HealthCheckResult.Healthy("loaded"), tags: [ServiceDefaultsExtensions.ReadyTag]);
         builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<TokenizerServiceOptions>>().Value);
         builder.Services.AddSingleton(sp => LoadedTokenizer.Load(sp.GetRequiredService<TokenizerServiceOptions>()));
         builder.Services.AddSingleton(sp =>
@@ -39,23 +42,18 @@ public static class TokenizerServiceExtensions
         return builder;
     }
 
-    /// <summary>Loads the tokenizer (failing start-up with the path and reason when it cannot), maps Encode, Decode,
-    /// ModelInfo and grpc.health.v1, and reports SERVING.</summary>
+    /// <summary>Loads the tokenizer (failing start-up with the path and reason when it cannot), then maps
+    /// nvembed.tokenizer.v1.Tokenizer and grpc.health.v1 (SERVING once the tokenizer is loaded).</summary>
     public static IEndpointRouteBuilder MapTokenizerGrpc(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
         var services = app.ServiceProvider;
         var loaded = services.GetRequiredService<LoadedTokenizer>();
         var pool = services.GetRequiredService<TokenizerWorkerPool>();
-        var service = services.GetRequiredService<TokenizerGrpcService>();
-        app.MapGrpcUnary<EncodeRequest, EncodeResponse>(TokenizerGrpcService.ServiceName, "Encode", service.EncodeAsync);
-        app.MapGrpcUnary<DecodeRequest, DecodeResponse>(TokenizerGrpcService.ServiceName, "Decode", service.DecodeAsync);
-        app.MapGrpcUnary<ModelInfoRequest, TokenizerModelInfo>(TokenizerGrpcService.ServiceName, "ModelInfo", service.ModelInfoAsync);
-        app.MapGrpcHealth();
-
-        var health = services.GetRequiredService<GrpcHealthService>();
-        health.SetStatus(string.Empty, HealthCheckResponse.Types.ServingStatus.Serving);
-        health.SetStatus(TokenizerGrpcService.ServiceName, HealthCheckResponse.Types.ServingStatus.Serving);
+        // Created now rather than on the first call, so its metrics (queue depth 0) are there from the start.
+        _ = services.GetRequiredService<TokenizerGrpcService>();
+        app.MapGrpcService<TokenizerGrpcService>();
+        app.MapNvEmbedGrpcHealth();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("NvEmbed.Tokenizer");
         var tokenizer = loaded.Tokenizer;
         Log.Serving(logger, tokenizer.Path, tokenizer.Model.Type, tokenizer.VocabSize, loaded.Settings.MaxTokens, tokenizer.UsesFastPath, loaded.Settings.ServedModelName ?? string.Empty, pool.Workers);

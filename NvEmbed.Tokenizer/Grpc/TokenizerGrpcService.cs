@@ -1,12 +1,17 @@
+using Grpc.Core;
 using NvEmbed.Contracts.Clients;
-using NvEmbed.Contracts.Grpc;
 using NvEmbed.Contracts.Tokenizer.V1;
 using NvEmbed.Tokenizer.Tokenization;
+using TokenizerBase = NvEmbed.Contracts.Tokenizer.V1.Tokenizer.TokenizerBase;
 
 namespace NvEmbed.Tokenizer.Grpc;
 
-/// <summary>The handlers of <c>nvembed.tokenizer.v1.Tokenizer</c>: Encode, Decode and ModelInfo.</summary>
+/// <summary>
+/// The <c>nvembed.tokenizer.v1.Tokenizer</c> service (grpc-dotnet): Encode, Decode and ModelInfo. A singleton: the
+/// loaded tokenizer and the worker pool are shared by every call.
+/// </summary>
 public sealed class TokenizerGrpcService(LoadedTokenizer loaded, TokenizerWorkerPool pool, TokenizerMetrics metrics, TokenizerServiceOptions options, ILogger<TokenizerGrpcService> logger)
+    : TokenizerBase
 {
     /// <summary>The gRPC service name.</summary>
     public const string ServiceName = "nvembed.tokenizer.v1.Tokenizer";
@@ -15,7 +20,7 @@ public sealed class TokenizerGrpcService(LoadedTokenizer loaded, TokenizerWorker
     private static TokenBuffer? t_buffer;
 
     /// <summary>Encode: every text on the worker pool, then one flat response in input order.</summary>
-    public async Task<EncodeResponse> EncodeAsync(EncodeRequest request, GrpcServerCallContext context)
+    public override async Task<EncodeResponse> Encode(EncodeRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
@@ -56,7 +61,7 @@ public sealed class TokenizerGrpcService(LoadedTokenizer loaded, TokenizerWorker
             {
                 Log.QueueFull(logger, count, pool.Queued);
                 metrics.Rejected(count);
-                throw new GrpcCallException(GrpcStatusCode.ResourceExhausted, $"The tokenizer is overloaded ({pool.Queued} work items queued); retry later or on another replica.");
+                throw new RpcException(new Status(StatusCode.ResourceExhausted, $"The tokenizer is overloaded ({pool.Queued} work items queued); retry later or on another replica."));
             }
 
             await running.ConfigureAwait(false);
@@ -98,7 +103,7 @@ public sealed class TokenizerGrpcService(LoadedTokenizer loaded, TokenizerWorker
     }
 
     /// <summary>Decode: ids back to text.</summary>
-    public Task<DecodeResponse> DecodeAsync(DecodeRequest request, GrpcServerCallContext context)
+    public override Task<DecodeResponse> Decode(DecodeRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         var ids = new int[request.Ids.Count];
@@ -107,7 +112,7 @@ public sealed class TokenizerGrpcService(LoadedTokenizer loaded, TokenizerWorker
     }
 
     /// <summary>ModelInfo: fingerprints, vocabulary and special tokens.</summary>
-    public Task<TokenizerModelInfo> ModelInfoAsync(ModelInfoRequest request, GrpcServerCallContext context)
+    public override Task<TokenizerModelInfo> ModelInfo(ModelInfoRequest request, ServerCallContext context)
     {
         var tokenizer = loaded.Tokenizer;
         var info = new TokenizerModelInfo

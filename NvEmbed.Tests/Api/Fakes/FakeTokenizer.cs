@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
+using Grpc.Core;
 using NvEmbed.Contracts.Clients;
-using NvEmbed.Contracts.Grpc;
 
 namespace NvEmbed.Tests.Api.Fakes;
 
@@ -12,7 +12,7 @@ public sealed class FakeTokenizer : ITokenizerClient
     public bool Serving { get; set; } = true;
 
     /// <summary>When set, every call fails with this status.</summary>
-    public GrpcStatusCode? FailWith { get; set; }
+    public StatusCode? FailWith { get; set; }
 
     /// <summary>When set, Encode waits for it (honouring cancellation) before answering.</summary>
     public TaskCompletionSource? Gate { get; set; }
@@ -23,7 +23,7 @@ public sealed class FakeTokenizer : ITokenizerClient
     /// <summary>Set when an Encode call saw its cancellation token fire.</summary>
     public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public async Task<TokenizedBatch> EncodeAsync(IReadOnlyList<string> texts, TruncationMode truncation, int maxTokens, bool addSpecialTokens, bool returnOffsets, CancellationToken cancellationToken)
+    public async Task<TokenizedBatch> EncodeAsync(IReadOnlyList<string> texts, TruncationMode truncation, int maxTokens, bool addSpecialTokens, bool returnOffsets, DateTime? deadline, CancellationToken cancellationToken)
     {
         Fail();
         EncodeCalls.Enqueue([.. texts]);
@@ -36,7 +36,7 @@ public sealed class FakeTokenizer : ITokenizerClient
             catch (OperationCanceledException)
             {
                 Cancelled.TrySetResult();
-                throw new GrpcCallException(GrpcStatusCode.Cancelled, "cancelled by the caller");
+                throw new RpcException(new Status(StatusCode.Cancelled, "cancelled by the caller"));
             }
         }
 
@@ -91,7 +91,7 @@ public sealed class FakeTokenizer : ITokenizerClient
         return new TokenizedBatch([.. ids], [.. cu], errors, returnOffsets ? [.. offsets] : []);
     }
 
-    public Task<string> DecodeAsync(IReadOnlyList<int> ids, bool skipSpecialTokens, CancellationToken cancellationToken)
+    public Task<string> DecodeAsync(IReadOnlyList<int> ids, bool skipSpecialTokens, DateTime? deadline, CancellationToken cancellationToken)
     {
         Fail();
         var text = string.Concat(ids.Select(id => id == FakeModel.BosId
@@ -117,7 +117,7 @@ public sealed class FakeTokenizer : ITokenizerClient
     {
         if (FailWith is { } status)
         {
-            throw new GrpcCallException(status, $"fake tokenizer fails with {status}");
+            throw new RpcException(new Status(status, $"fake tokenizer fails with {status}"));
         }
     }
 }

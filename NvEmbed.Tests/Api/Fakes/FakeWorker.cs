@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
+using Grpc.Core;
 using NvEmbed.Contracts.Clients;
-using NvEmbed.Contracts.Grpc;
 
 namespace NvEmbed.Tests.Api.Fakes;
 
@@ -15,23 +15,27 @@ public sealed class FakeWorker : IInferenceClient
     public bool Serving { get; set; } = true;
 
     /// <summary>When set, Embed fails with this status.</summary>
-    public GrpcStatusCode? FailWith { get; set; }
+    public StatusCode? FailWith { get; set; }
 
     /// <summary>When set, Embed waits for it (honouring cancellation) before answering.</summary>
     public TaskCompletionSource? Gate { get; set; }
 
+    /// <summary>The deadline of every Embed call, in call order.</summary>
+    public ConcurrentQueue<DateTime?> Deadlines { get; } = new();
+
     /// <summary>Every Embed call: its ids and offsets.</summary>
     public ConcurrentQueue<(int[] Ids, int[] CuSeqLengths, int Dimensions, bool Normalize)> Calls { get; } = new();
 
-    public async Task<EmbeddingBatch> EmbedAsync(ReadOnlyMemory<int> inputIds, ReadOnlyMemory<int> cuSeqLengths, int dimensions, bool normalize, CancellationToken cancellationToken)
+    public async Task<EmbeddingBatch> EmbedAsync(ReadOnlyMemory<int> inputIds, ReadOnlyMemory<int> cuSeqLengths, int dimensions, bool normalize, DateTime? deadline, CancellationToken cancellationToken)
     {
         if (FailWith is { } status)
         {
-            throw new GrpcCallException(status, $"fake worker fails with {status}");
+            throw new RpcException(new Status(status, $"fake worker fails with {status}"));
         }
 
         var ids = inputIds.ToArray();
         var cu = cuSeqLengths.ToArray();
+        Deadlines.Enqueue(deadline);
         Calls.Enqueue((ids, cu, dimensions, normalize));
         if (Gate is { } gate)
         {
@@ -41,13 +45,13 @@ public sealed class FakeWorker : IInferenceClient
             }
             catch (OperationCanceledException)
             {
-                throw new GrpcCallException(GrpcStatusCode.Cancelled, "cancelled by the caller");
+                throw new RpcException(new Status(StatusCode.Cancelled, "cancelled by the caller"));
             }
         }
 
         if (dimensions != 0 && !Dimensions.Contains(dimensions))
         {
-            throw new GrpcCallException(GrpcStatusCode.InvalidArgument, $"dimensions {dimensions} not offered");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"dimensions {dimensions} not offered"));
         }
 
         var size = dimensions == 0 ? Dimensions[^1] : dimensions;
@@ -62,9 +66,9 @@ public sealed class FakeWorker : IInferenceClient
 
     public Task<InferenceInfo> GetInfoAsync(CancellationToken cancellationToken)
     {
-        if (FailWith is GrpcStatusCode.Unavailable)
+        if (FailWith is StatusCode.Unavailable)
         {
-            throw new GrpcCallException(GrpcStatusCode.Unavailable, "fake worker unavailable");
+            throw new RpcException(new Status(StatusCode.Unavailable, "fake worker unavailable"));
         }
 
         return Task.FromResult(new InferenceInfo(Fingerprint, ServedName, MaxTokens, Dimensions, "fp32", "cpu", MaxBatchTokens, "fake worker"));
@@ -72,9 +76,9 @@ public sealed class FakeWorker : IInferenceClient
 
     public Task<bool> IsServingAsync(CancellationToken cancellationToken)
     {
-        if (FailWith is GrpcStatusCode.Unavailable)
+        if (FailWith is StatusCode.Unavailable)
         {
-            throw new GrpcCallException(GrpcStatusCode.Unavailable, "fake worker unavailable");
+            throw new RpcException(new Status(StatusCode.Unavailable, "fake worker unavailable"));
         }
 
         return Task.FromResult(Serving);

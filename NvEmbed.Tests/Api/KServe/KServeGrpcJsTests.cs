@@ -9,8 +9,10 @@ public sealed class KServeGrpcJsTests
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
 
-    [Fact]
-    public async Task ModelInfer_FromGrpcJs_RawBytesTensorGetsTheModelsVectorsAndTokenCounts()
+    [Theory]
+    [InlineData("nvidia_llama_3_2_nv_embedqa_1b_v2")]
+    [InlineData("nvidia_llama_nemotron_embed_1b_v2")]
+    public async Task ModelInfer_FromGrpcJs_RawBytesTensorGetsTheModelsVectorsAndTokenCounts(string model)
     {
         // Arrange
         await using var host = new ApiTestHost(new Dictionary<string, string?> { ["NIM_TRITON_MAX_BATCH_SIZE"] = "12" }, kestrel: true);
@@ -20,7 +22,7 @@ public sealed class KServeGrpcJsTests
 
         // Act
         var result = await NodeScript.RunAsync("kserve/triton-client.js",
-            [$"{address.Host}:{address.Port}", protoRoot, "nvidia_llama_3_2_nv_embedqa_1b_v2", "query", .. texts], standardInput: null, s_timeout);
+            [$"{address.Host}:{address.Port}", protoRoot, model, "query", .. texts], standardInput: null, s_timeout);
 
         // Assert
         Assert.True(result.ExitCode == 0, result.StandardError);

@@ -2,17 +2,18 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Text.Json;
 using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
 using NvEmbed.Api.KServe;
 using NvEmbed.Api.KServe.V2;
-using NvEmbed.Contracts.Grpc;
+using NvEmbed.Api.Options;
 using NvEmbed.Tests.Api.Fakes;
 
 namespace NvEmbed.Tests.Api.KServe;
 
-/// <summary>The KServe v2 (Triton) gRPC surface on the Api's grpc endpoint, called over a real socket with the project's channel.</summary>
+/// <summary>The KServe v2 (Triton) gRPC surface on the Api's grpc endpoint, called over a real socket with grpc-dotnet's generated client.</summary>
 public sealed class KServeGrpcTests
 {
-    private const string Service = "inference.GRPCInferenceService";
     private const string ServedName = "nvidia/llama-3.2-nv-embedqa-1b-v2";
     private const string TritonName = "nvidia_llama_3_2_nv_embedqa_1b_v2";
 
@@ -86,7 +87,8 @@ public sealed class KServeGrpcTests
         // Arrange
         await using var host = new ApiTestHost(kestrel: true);
         using var http = host.Client();
-        using var channel = new GrpcChannel(host.GrpcAddress());
+        using var channel = GrpcChannel.ForAddress(host.GrpcAddress());
+        var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
         string[] texts = ["zeta", "a much longer passage text", "b"];
         var body = dimensions is null
             ? JsonSerializer.Serialize(new { model = ServedName, input = texts, input_type = inputType })
@@ -94,7 +96,7 @@ public sealed class KServeGrpcTests
 
         // Act
         var httpCall = await ApiCall.PostAsync(http, "/v1/embeddings", body).WaitAsync(ApiTestHost.Timeout);
-        var response = await channel.UnaryAsync(Service, "ModelInfer", InferRequest(texts, raw, inputType, dimensions), ModelInferResponse.Parser, Deadline);
+        var response = await client.ModelInferAsync(InferRequest(texts, raw, inputType, dimensions), deadline: Deadline).ResponseAsync;
 
         // Assert
         Assert.Equal(HttpStatusCode.OK, httpCall.Status);
@@ -120,15 +122,16 @@ public sealed class KServeGrpcTests
     {
         // Arrange
         await using var host = new ApiTestHost(kestrel: true);
-        using var channel = new GrpcChannel(host.GrpcAddress());
+        using var channel = GrpcChannel.ForAddress(host.GrpcAddress());
+        var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
 
         // Act
-        var error = await Assert.ThrowsAsync<GrpcCallException>(() =>
-            channel.UnaryAsync(Service, "ModelInfer", InferRequest(["hello"], raw: true, inputType: null), ModelInferResponse.Parser, Deadline));
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            client.ModelInferAsync(InferRequest(["hello"], raw: true, inputType: null), deadline: Deadline).ResponseAsync);
 
         // Assert
-        Assert.Equal(GrpcStatusCode.InvalidArgument, error.Status);
-        Assert.Equal("'input_type' parameter is required for asymmetric models", error.Message);
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal("'input_type' parameter is required for asymmetric models", error.Status.Detail);
         Assert.Empty(host.Tokenizer.EncodeCalls);
     }
 
@@ -137,15 +140,16 @@ public sealed class KServeGrpcTests
     {
         // Arrange
         await using var host = new ApiTestHost(kestrel: true);
-        using var channel = new GrpcChannel(host.GrpcAddress());
+        using var channel = GrpcChannel.ForAddress(host.GrpcAddress());
+        var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
 
         // Act
-        var error = await Assert.ThrowsAsync<GrpcCallException>(() =>
-            channel.UnaryAsync(Service, "ModelInfer", InferRequest(["hello"], raw: true, "query", model: "some_other_model"), ModelInferResponse.Parser, Deadline));
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            client.ModelInferAsync(InferRequest(["hello"], raw: true, "query", model: "some_other_model"), deadline: Deadline).ResponseAsync);
 
         // Assert
-        Assert.Equal(GrpcStatusCode.NotFound, error.Status);
-        Assert.Contains("some_other_model", error.Message, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.NotFound, error.StatusCode);
+        Assert.Contains("some_other_model", error.Status.Detail, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -155,16 +159,17 @@ public sealed class KServeGrpcTests
     {
         // Arrange
         await using var host = new ApiTestHost(kestrel: true);
-        using var channel = new GrpcChannel(host.GrpcAddress());
+        using var channel = GrpcChannel.ForAddress(host.GrpcAddress());
+        var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
         var request = InferRequest(["x"], raw: true, "query");
         request.RawInputContents[0] = ByteString.CopyFrom(raw);
 
         // Act
-        var error = await Assert.ThrowsAsync<GrpcCallException>(() =>
-            channel.UnaryAsync(Service, "ModelInfer", request, ModelInferResponse.Parser, Deadline));
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            client.ModelInferAsync(request, deadline: Deadline).ResponseAsync);
 
         // Assert
-        Assert.Equal(GrpcStatusCode.InvalidArgument, error.Status);
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
     }
 
     [Fact]
@@ -172,15 +177,16 @@ public sealed class KServeGrpcTests
     {
         // Arrange
         await using var host = new ApiTestHost(new Dictionary<string, string?> { ["NIM_TRITON_MAX_BATCH_SIZE"] = "2" }, kestrel: true);
-        using var channel = new GrpcChannel(host.GrpcAddress());
+        using var channel = GrpcChannel.ForAddress(host.GrpcAddress());
+        var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
 
         // Act
-        var error = await Assert.ThrowsAsync<GrpcCallException>(() =>
-            channel.UnaryAsync(Service, "ModelInfer", InferRequest(["a", "b", "c"], raw: true, "query"), ModelInferResponse.Parser, Deadline));
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            client.ModelInferAsync(InferRequest(["a", "b", "c"], raw: true, "query"), deadline: Deadline).ResponseAsync);
 
         // Assert
-        Assert.Equal(GrpcStatusCode.InvalidArgument, error.Status);
-        Assert.Contains("maximum allowed batch size 2", error.Message, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("maximum allowed batch size 2", error.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -188,13 +194,14 @@ public sealed class KServeGrpcTests
     {
         // Arrange
         await using var host = new ApiTestHost(kestrel: true);
-        using var channel = new GrpcChannel(host.GrpcAddress());
+        using var channel = GrpcChannel.ForAddress(host.GrpcAddress());
+        var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
 
         // Act
-        var live = await channel.UnaryAsync(Service, "ServerLive", new ServerLiveRequest(), ServerLiveResponse.Parser, Deadline);
-        var ready = await channel.UnaryAsync(Service, "ServerReady", new ServerReadyRequest(), ServerReadyResponse.Parser, Deadline);
-        var modelReady = await channel.UnaryAsync(Service, "ModelReady", new ModelReadyRequest { Name = TritonName }, ModelReadyResponse.Parser, Deadline);
-        var otherReady = await channel.UnaryAsync(Service, "ModelReady", new ModelReadyRequest { Name = "other" }, ModelReadyResponse.Parser, Deadline);
+        var live = await client.ServerLiveAsync(new ServerLiveRequest(), deadline: Deadline).ResponseAsync;
+        var ready = await client.ServerReadyAsync(new ServerReadyRequest(), deadline: Deadline).ResponseAsync;
+        var modelReady = await client.ModelReadyAsync(new ModelReadyRequest { Name = TritonName }, deadline: Deadline).ResponseAsync;
+        var otherReady = await client.ModelReadyAsync(new ModelReadyRequest { Name = "other" }, deadline: Deadline).ResponseAsync;
 
         // Assert
         Assert.True(live.Live);
@@ -208,13 +215,14 @@ public sealed class KServeGrpcTests
     {
         // Arrange
         await using var host = new ApiTestHost(new Dictionary<string, string?> { ["NIM_TRITON_MAX_BATCH_SIZE"] = "7" }, kestrel: true);
-        using var channel = new GrpcChannel(host.GrpcAddress());
+        using var channel = GrpcChannel.ForAddress(host.GrpcAddress());
+        var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
 
         // Act
-        var metadata = await channel.UnaryAsync(Service, "ModelMetadata", new ModelMetadataRequest { Name = TritonName }, ModelMetadataResponse.Parser, Deadline);
-        var config = await channel.UnaryAsync(Service, "ModelConfig", new ModelConfigRequest { Name = TritonName }, ModelConfigResponse.Parser, Deadline);
-        var unknown = await Assert.ThrowsAsync<GrpcCallException>(() =>
-            channel.UnaryAsync(Service, "ModelConfig", new ModelConfigRequest { Name = "nope" }, ModelConfigResponse.Parser, Deadline));
+        var metadata = await client.ModelMetadataAsync(new ModelMetadataRequest { Name = TritonName }, deadline: Deadline).ResponseAsync;
+        var config = await client.ModelConfigAsync(new ModelConfigRequest { Name = TritonName }, deadline: Deadline).ResponseAsync;
+        var unknown = await Assert.ThrowsAsync<RpcException>(() =>
+            client.ModelConfigAsync(new ModelConfigRequest { Name = "nope" }, deadline: Deadline).ResponseAsync);
 
         // Assert
         Assert.Equal(TritonName, metadata.Name);
@@ -225,16 +233,16 @@ public sealed class KServeGrpcTests
         Assert.Equal(TritonName, config.Config.Name);
         Assert.Equal(7, config.Config.MaxBatchSize);
         Assert.Equal("text", Assert.Single(config.Config.Input).Name);
-        Assert.Equal(GrpcStatusCode.NotFound, unknown.Status);
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
     }
 
     [Theory]
     [InlineData("nvidia/llama-3.2-nv-embedqa-1b-v2", "nvidia_llama_3_2_nv_embedqa_1b_v2")]
-    [InlineData("Org/Model.V2", "org_model_v2")]
-    public void TritonName_ServedId_LowerCasedWithUnderscores(string served, string expected)
+    [InlineData("Org/Model.V2", "Org_Model_V2")]
+    public void GrpcForm_ServedId_UnderscoresAndCaseKept(string served, string expected)
     {
         // Act
-        var name = KServeApi.TritonName(served);
+        var name = ServedModelNames.GrpcForm(served);
 
         // Assert
         Assert.Equal(expected, name);

@@ -1,5 +1,5 @@
-using NvEmbed.Contracts.Grpc;
-using NvEmbed.Contracts.Health.V1;
+using Grpc.Core;
+using Grpc.Health.V1;
 using NvEmbed.InferenceWorker.Batching;
 using NvEmbed.InferenceWorker.Grpc;
 using NvEmbed.Tests.InferenceWorker.Batching;
@@ -22,14 +22,14 @@ public class InferenceGrpcServiceTests
         // Act
         var whileLoading = await server.HealthAsync();
         var serviceWhileLoading = await server.HealthAsync(InferenceGrpcService.ServiceName);
-        var embedWhileLoading = await Assert.ThrowsAsync<GrpcCallException>(() => server.EmbedAsync([[1, 2]]));
+        var embedWhileLoading = await Assert.ThrowsAsync<RpcException>(() => server.EmbedAsync([[1, 2]]));
         gate.Set();
         await server.WaitServingAsync();
 
         // Assert
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, whileLoading);
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, serviceWhileLoading);
-        Assert.Equal(GrpcStatusCode.Unavailable, embedWhileLoading.Status);
+        Assert.Equal(StatusCode.Unavailable, embedWhileLoading.StatusCode);
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await server.HealthAsync(InferenceGrpcService.ServiceName));
         Assert.Equal((4, 256, 1024), backend.Batches.First());
         Assert.Empty(server.LoggedErrors);
@@ -96,10 +96,10 @@ public class InferenceGrpcServiceTests
         await server.WaitServingAsync();
 
         // Act
-        var error = await Assert.ThrowsAsync<GrpcCallException>(() => server.EmbedAsync([[1, 2]], dimensions));
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.EmbedAsync([[1, 2]], dimensions));
 
         // Assert
-        Assert.Equal(GrpcStatusCode.InvalidArgument, error.Status);
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Contains("4, 8", error.Message);
     }
 
@@ -126,11 +126,11 @@ public class InferenceGrpcServiceTests
         }
 
         // Act
-        var error = await Assert.ThrowsAsync<GrpcCallException>(() => server.EmbedAsync([Enumerable.Range(1, 10).ToArray()]).WaitAsync(s_timeout));
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.EmbedAsync([Enumerable.Range(1, 10).ToArray()]).WaitAsync(s_timeout));
         gate.Set();
 
         // Assert
-        Assert.Equal(GrpcStatusCode.ResourceExhausted, error.Status);
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
         await Task.WhenAll(running, queued).WaitAsync(s_timeout);
     }
 
@@ -144,11 +144,11 @@ public class InferenceGrpcServiceTests
         backend.FailWhen = b => b.InputIds.Span.Contains(666L) ? new InvalidOperationException("kernel launch failed") : null;
 
         // Act
-        var error = await Assert.ThrowsAsync<GrpcCallException>(() => server.EmbedAsync([[666, 1]]));
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.EmbedAsync([[666, 1]]));
         var next = await server.EmbedAsync([[1, 2]]);
 
         // Assert
-        Assert.Equal(GrpcStatusCode.Internal, error.Status);
+        Assert.Equal(StatusCode.Internal, error.StatusCode);
         Assert.Contains("kernel launch failed", error.Message);
         Assert.Single(next.Embeddings);
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await server.HealthAsync());
@@ -166,13 +166,13 @@ public class InferenceGrpcServiceTests
         Assert.True(await backend.RunStarted.WaitAsync(s_timeout));
 
         // Act
-        var error = await Assert.ThrowsAsync<GrpcCallException>(() => server.EmbedAsync([Enumerable.Range(1, 41).ToArray()], deadline: DateTime.UtcNow.AddMilliseconds(200)));
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.EmbedAsync([Enumerable.Range(1, 41).ToArray()], deadline: DateTime.UtcNow.AddMilliseconds(200)));
         gate.Set();
         await running.WaitAsync(s_timeout);
         await server.EmbedAsync([[9]]);
 
         // Assert
-        Assert.Equal(GrpcStatusCode.DeadlineExceeded, error.Status);
+        Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
         Assert.DoesNotContain(backend.Batches, b => b.SequenceLength == 41);
     }
 
@@ -186,22 +186,22 @@ public class InferenceGrpcServiceTests
 
         // Act
         var status = await server.HealthAsync();
-        var error = await Assert.ThrowsAsync<GrpcCallException>(() => server.EmbedAsync([[1]]));
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.EmbedAsync([[1]]));
 
         // Assert
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, status);
-        Assert.Equal(GrpcStatusCode.Unavailable, error.Status);
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
         Assert.Contains("no hidden_size", error.Message);
     }
 
     [Theory]
-    [InlineData(EmbedErrorKind.Validation, GrpcStatusCode.InvalidArgument)]
-    [InlineData(EmbedErrorKind.Overloaded, GrpcStatusCode.ResourceExhausted)]
-    [InlineData(EmbedErrorKind.DeadlineExceeded, GrpcStatusCode.DeadlineExceeded)]
-    [InlineData(EmbedErrorKind.OutOfMemory, GrpcStatusCode.Unavailable)]
-    [InlineData(EmbedErrorKind.Backend, GrpcStatusCode.Internal)]
-    [InlineData(EmbedErrorKind.Unavailable, GrpcStatusCode.Unavailable)]
-    public void ToStatus_EachErrorKind_MapsToItsGrpcStatus(EmbedErrorKind kind, GrpcStatusCode expected)
+    [InlineData(EmbedErrorKind.Validation, StatusCode.InvalidArgument)]
+    [InlineData(EmbedErrorKind.Overloaded, StatusCode.ResourceExhausted)]
+    [InlineData(EmbedErrorKind.DeadlineExceeded, StatusCode.DeadlineExceeded)]
+    [InlineData(EmbedErrorKind.OutOfMemory, StatusCode.Unavailable)]
+    [InlineData(EmbedErrorKind.Backend, StatusCode.Internal)]
+    [InlineData(EmbedErrorKind.Unavailable, StatusCode.Unavailable)]
+    public void ToStatus_EachErrorKind_MapsToItsGrpcStatus(EmbedErrorKind kind, StatusCode expected)
     {
         // Act
         var status = InferenceGrpcService.ToStatus(kind);
@@ -214,7 +214,7 @@ public class InferenceGrpcServiceTests
     public void ToStatus_EveryErrorKind_HasAStatus()
     {
         // Act + Assert: a kind added without a row above fails here rather than at run time.
-        Assert.All(Enum.GetValues<EmbedErrorKind>(), kind => Assert.NotEqual(GrpcStatusCode.OK, InferenceGrpcService.ToStatus(kind)));
+        Assert.All(Enum.GetValues<EmbedErrorKind>(), kind => Assert.NotEqual(StatusCode.OK, InferenceGrpcService.ToStatus(kind)));
     }
 
     private static float[] Normalize(float[] vector)

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
 using Google.Protobuf;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -9,8 +11,6 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using NvEmbed.Contracts.Grpc;
-using NvEmbed.Contracts.Health.V1;
 using NvEmbed.Contracts.Inference.V1;
 using NvEmbed.InferenceWorker.Batching;
 using NvEmbed.InferenceWorker.Extensions;
@@ -33,10 +33,18 @@ public sealed class InferenceWorkerTestServer : IAsyncDisposable
     {
         _app = app;
         LoggedErrors = errors;
-        Channel = new GrpcChannel(address);
+        Address = address;
+        Channel = GrpcChannel.ForAddress(address);
+        Client = new Inference.InferenceClient(Channel);
     }
 
+    /// <summary>The worker's gRPC address, <c>http://127.0.0.1:port</c>.</summary>
+    public Uri Address { get; }
+
     public GrpcChannel Channel { get; }
+
+    /// <summary>The generated client of the worker's service, over <see cref="Channel"/>.</summary>
+    public Inference.InferenceClient Client { get; }
 
     public ConcurrentQueue<string> LoggedErrors { get; }
 
@@ -93,15 +101,15 @@ public sealed class InferenceWorkerTestServer : IAsyncDisposable
             request.CuSeqLengths.Add((uint)request.InputIds.Count);
         }
 
-        return Channel.UnaryAsync(InferenceGrpcService.ServiceName, "Embed", request, EmbedResponse.Parser, deadline ?? DateTime.UtcNow + Timeout, cancellationToken);
+        return Client.EmbedAsync(request, deadline: deadline ?? DateTime.UtcNow + Timeout, cancellationToken: cancellationToken).ResponseAsync;
     }
 
     public Task<InferenceModelInfo> ModelInfoAsync() =>
-        Channel.UnaryAsync(InferenceGrpcService.ServiceName, "ModelInfo", new ModelInfoRequest(), InferenceModelInfo.Parser, DateTime.UtcNow + Timeout);
+        Client.ModelInfoAsync(new ModelInfoRequest(), deadline: DateTime.UtcNow + Timeout).ResponseAsync;
 
     public async Task<HealthCheckResponse.Types.ServingStatus> HealthAsync(string service = "")
     {
-        var response = await Channel.UnaryAsync(GrpcEndpointRouteBuilderExtensions.HealthServiceName, "Check", new HealthCheckRequest { Service = service }, HealthCheckResponse.Parser, DateTime.UtcNow + Timeout);
+        var response = await new Health.HealthClient(Channel).CheckAsync(new HealthCheckRequest { Service = service }, deadline: DateTime.UtcNow + Timeout);
         return response.Status;
     }
 

@@ -1,11 +1,11 @@
 // @grpc/grpc-js as a client of an NvEmbed gRPC server serving the test Echo service and health.
-// Usage: node grpc/echo-client.js <host:port> <test proto root> <contracts proto root> <bytes over the server's limit>
+// Usage: node grpc/echo-client.js <host:port> <test proto root> <health proto root> <bytes over the server's limit>
 // Prints one JSON object with the outcome of each case.
 'use strict';
 const { grpc, loadProtos, payload } = require('./load-protos');
 
-const [address, testProtoRoot, contractsProtoRoot, tooLargeBytes] = process.argv.slice(2);
-const { Echo, Health } = loadProtos(testProtoRoot, contractsProtoRoot);
+const [address, testProtoRoot, healthProtoRoot, tooLargeBytes] = process.argv.slice(2);
+const { Echo, Health } = loadProtos(testProtoRoot, healthProtoRoot);
 const credentials = grpc.credentials.createInsecure();
 const echo = new Echo(address, credentials);
 const health = new Health(address, credentials);

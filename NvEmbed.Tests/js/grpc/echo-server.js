@@ -1,12 +1,12 @@
 // @grpc/grpc-js serving the test Echo service and grpc.health.v1 Check, for the NvEmbed client tests.
-// Usage: node grpc/echo-server.js <test proto root> <contracts proto root> <max receive bytes>
+// Usage: node grpc/echo-server.js <test proto root> <health proto root> <max receive bytes>
 // Prints "PORT <n>" once listening and "CANCELLED <text>" for each call cancelled by its client
 // or its deadline; exits when its standard input closes.
 'use strict';
 const { grpc, loadProtos } = require('./load-protos');
 
-const [testProtoRoot, contractsProtoRoot, maxReceive] = process.argv.slice(2);
-const { Echo, Health } = loadProtos(testProtoRoot, contractsProtoRoot);
+const [testProtoRoot, healthProtoRoot, maxReceive] = process.argv.slice(2);
+const { Echo, Health } = loadProtos(testProtoRoot, healthProtoRoot);
 const server = new grpc.Server({ 'grpc.max_receive_message_length': Number(maxReceive) });
 
 server.addService(Echo.service, {

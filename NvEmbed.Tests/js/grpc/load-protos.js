@@ -3,10 +3,10 @@
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 
-function loadProtos(testProtoRoot, contractsProtoRoot) {
+function loadProtos(testProtoRoot, healthProtoRoot) {
   const definition = protoLoader.loadSync(
     ['test/v1/echo.proto', 'grpc/health/v1/health.proto'],
-    { includeDirs: [testProtoRoot, contractsProtoRoot], keepCase: false, longs: Number, enums: String, defaults: true });
+    { includeDirs: [testProtoRoot, healthProtoRoot], keepCase: false, longs: Number, enums: String, defaults: true });
   const loaded = grpc.loadPackageDefinition(definition);
   return { Echo: loaded.nvembed.test.v1.Echo, Health: loaded.grpc.health.v1.Health };
 }
