@@ -10,8 +10,8 @@ namespace NvEmbed.Tests.Integration;
 /// the same model run another way (the worker's own <c>embed</c> command on the tokenizer
 /// service's ids), so a mistake anywhere along the way shows.
 /// </summary>
-[Collection(TopologyCollection.Name)]
-public sealed class GatewayEndToEndTests(TopologyFixture topology)
+[Collection(AppHostCollection.Name)]
+public sealed class GatewayEndToEndTests(AppHostFixture topology)
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
 
@@ -43,7 +43,7 @@ public sealed class GatewayEndToEndTests(TopologyFixture topology)
         }
 
         // Each vector equals the worker's own run of the tokenizer's ids for "query: " + text.
-        var tokenizer = new TokenizerClient(topology.App.GetEndpoint("tokenizer", "grpc"));
+        var tokenizer = new TokenizerClient(topology.Endpoint("tokenizer-0", "grpc"));
         var expectedTokens = 0;
         for (var i = 0; i < inputs.Length; i++)
         {

@@ -101,7 +101,7 @@ public sealed class InferenceWorkerTestServer : IAsyncDisposable
 
     public async Task<HealthCheckResponse.Types.ServingStatus> HealthAsync(string service = "")
     {
-        var response = await Channel.UnaryAsync(GrpcEndpointRouteBuilderExtensions.HealthServiceName, "Check", new HealthCheckRequest { Service = service }, HealthCheckResponse.Parser, DateTime.UtcNow + Timeout);
+        var response = await Channel.UnaryAsync(NvEmbed.Contracts.Grpc.GrpcEndpointRouteBuilderExtensions.HealthServiceName, "Check", new HealthCheckRequest { Service = service }, HealthCheckResponse.Parser, DateTime.UtcNow + Timeout);
         return response.Status;
     }
 
