@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using NvEmbed.ServiceDefaults.Hosting;
 using NvEmbed.ServiceDefaults.Telemetry;
 
 namespace NvEmbed.ServiceDefaults;
@@ -19,7 +20,7 @@ public static class ServiceDefaultsExtensions
     /// <summary>Health checks tagged with this run only for the readiness routes.</summary>
     public const string ReadyTag = "ready";
 
-    /// <summary>Adds logging conventions, OpenTelemetry, service discovery and health checks.</summary>
+    /// <summary>Adds logging conventions, OpenTelemetry, service discovery, health checks and the idle memory trim.</summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
@@ -34,6 +35,7 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http => http.AddServiceDiscovery());
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(8));
+        builder.Services.AddHostedService<IdleMemoryTrimmer>();
         return builder;
     }
 

@@ -5,10 +5,11 @@ using Yarp.ReverseProxy.Model;
 namespace NvEmbed.Gateway.Proxy;
 
 /// <summary>
-/// Passive health policy <c>ConnectFailure</c>: an Api replica that refuses a connection is out of rotation at once,
-/// for the cluster's <c>ReactivationPeriod</c> (then the active probe decides). YARP's <c>TransportFailureRate</c> needs
-/// a failure rate over a 60 s window, so under load a dead replica kept getting traffic for seconds (fault runs: ~9.5 s,
-/// 388 failed requests); a refused connection needs no statistics.
+/// Passive health policy <c>ConnectFailure</c>: an Api replica whose connection fails (refused, or reset under a request:
+/// a process that died) is out of rotation at once, for the cluster's <c>ReactivationPeriod</c> (then the active probe
+/// decides). YARP's <c>TransportFailureRate</c> needs a failure rate over a 60 s window, so under load a dead replica kept
+/// getting traffic for seconds (fault runs: ~9.5 s, 388 failed requests); a failed connection needs no statistics.
+/// Timeouts do not count: a slow replica is not a dead one.
 /// </summary>
 public sealed class ConnectFailureHealthPolicy(IDestinationHealthUpdater healthUpdater) : IPassiveHealthCheckPolicy
 {
@@ -23,7 +24,7 @@ public sealed class ConnectFailureHealthPolicy(IDestinationHealthUpdater healthU
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(cluster);
-        if (context.GetForwarderErrorFeature() is { } error && ProxyErrors.IsConnectFailure(error))
+        if (context.GetForwarderErrorFeature() is { Error: ForwarderError.Request } && !context.RequestAborted.IsCancellationRequested)
         {
             var reactivation = cluster.Model.Config.HealthCheck?.Passive?.ReactivationPeriod ?? s_defaultReactivation;
             healthUpdater.SetPassive(cluster, destination, DestinationHealth.Unhealthy, reactivation);
