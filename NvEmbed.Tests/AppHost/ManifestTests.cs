@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using System.Text.Json;
 using NvEmbed.Tests.Infrastructure;
 
@@ -86,23 +85,7 @@ public sealed class ManifestTests
     private static async Task<string> PublishAsync()
     {
         var output = Path.Combine(RepoPaths.Root, $"aspire-manifest.test-{Guid.NewGuid():N}.json");
-        var configuration = typeof(ManifestTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = RepoPaths.Root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[]
-        {
-            "run", "--project", "NvEmbed.AppHost", "--no-build", "-c", configuration, "--no-launch-profile", "--",
-            "--publisher", "manifest", "--output-path", output,
-        })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
+        var info = AppHostCommand.StartInfo("--publisher", "manifest", "--output-path", output);
         try
         {
             using var process = Process.Start(info)!;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
 using NvEmbed.Tests.Infrastructure;
 using NvEmbed.Tests.Integration;
 using Xunit.Abstractions;
@@ -25,19 +24,7 @@ public sealed class ShutdownTests(ITestOutputHelper output)
         var modelDir = Path.Combine(root, "model");
         await WorkerCommand.CreateTinyModelAsync(modelDir);
         var httpPort = FreePort.Next();
-        var configuration = typeof(ShutdownTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = RepoPaths.Root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { "run", "--project", "NvEmbed.AppHost", "--no-build", "-c", configuration, "--no-launch-profile" })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
+        var info = AppHostCommand.StartInfo();
         info.Environment["NVEMBED_MODEL_DIR"] = modelDir;
         info.Environment["NIM_HTTP_API_PORT"] = httpPort.ToString(CultureInfo.InvariantCulture);
         info.Environment["NIM_GRPC_API_PORT"] = FreePort.Next().ToString(CultureInfo.InvariantCulture);

@@ -113,6 +113,24 @@ public sealed class GatewayEndToEndTests(AppHostFixture topology)
         Assert.Equal(64, json.RootElement.GetProperty("data")[0].GetProperty("embedding").GetArrayLength());
     }
 
+    [Fact]
+    public async Task KServeServerLive_OnGatewayGrpcPort_AnApiReplicaAnswersLive()
+    {
+        // Arrange: a raw unary gRPC call (empty ServerLiveRequest) on NIM_GRPC_API_PORT, which the gateway forwards.
+        using var http = new HttpClient { Timeout = s_timeout };
+        using var request = NvEmbed.Tests.Gateway.GatewayTestServer.GrpcRequest("/inference.GRPCInferenceService/ServerLive");
+        request.RequestUri = new Uri(topology.GatewayGrpc, "/inference.GRPCInferenceService/ServerLive");
+
+        // Act
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsByteArrayAsync();
+
+        // Assert: one message holding ServerLiveResponse { live = true } (field 1, varint 1), then grpc-status 0.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("0", response.TrailingHeaders.GetValues("grpc-status").Single());
+        Assert.Equal(new byte[] { 0, 0, 0, 0, 2, 0x08, 0x01 }, body);
+    }
+
     private static async Task<float[]> EmbedOneAsync(HttpClient http, string text, string inputType)
     {
         using var response = await http.PostAsJsonAsync("/v1/embeddings", new { input = text, model = "any", input_type = inputType });
