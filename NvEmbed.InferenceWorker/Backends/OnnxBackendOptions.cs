@@ -5,10 +5,10 @@ namespace NvEmbed.InferenceWorker.Backends;
 /// <summary>How <see cref="OnnxBackend"/> opens a model.</summary>
 public sealed record OnnxBackendOptions
 {
-    /// <summary>"cpu" or "cuda". Default "cpu": it runs everywhere; CUDA needs the plugin (-p:NvEmbedCuda=true) and a GPU.</summary>
+    /// <summary>"cpu" or "cuda". Default "cpu": it runs everywhere; CUDA needs the CUDA build (-p:NvEmbedCuda=true) and a GPU.</summary>
     public string ExecutionProvider { get; init; } = "cpu";
 
-    /// <summary>Which CUDA device (index among those the provider finds). Default 0. One worker replica per GPU.</summary>
+    /// <summary>Which CUDA device (CUDA's index). Default 0.</summary>
     public int DeviceId { get; init; }
 
     /// <summary>
@@ -30,11 +30,21 @@ public sealed record OnnxBackendOptions
         configured > 0 ? configured : Math.Max(1, Environment.ProcessorCount / Math.Max(1, sessions));
 
     /// <summary>
-    /// Weight precision of a graph built from safetensors: "fp32", "fp16" or "bf16". Default null:
-    /// the safetensors' own precision (a graph already built in another precision is rebuilt only when
-    /// this is set).
+    /// Compute precision of a graph built from safetensors: "fp32", "fp16" or "bf16" (a graph built in
+    /// another precision is rebuilt). Default null: fp32 on the CPU (its provider has no fast 16-bit
+    /// kernels), fp16 on CUDA (tensor cores; fp16 keeps 3 more mantissa bits than bf16, and the fidelity
+    /// check bounds its range).
     /// </summary>
     public string? Precision { get; init; }
+
+    /// <summary>The precision a built graph gets: <see cref="Precision"/>, or the provider's default.</summary>
+    public string ResolvedPrecision => Precision ?? (string.Equals(ExecutionProvider, "cuda", StringComparison.OrdinalIgnoreCase) ? "fp16" : "fp32");
+
+    /// <summary>
+    /// When set, ONNX Runtime's profiler records every node of every run into a JSON trace whose file
+    /// name starts with this prefix (written when the backend is disposed). Default null: off.
+    /// </summary>
+    public string? ProfileFilePrefix { get; init; }
 
     /// <summary>Plain or fused operators for a built graph. Default <see cref="GraphVariant.Fused"/> (faster; checked against plain by the tests).</summary>
     public GraphVariant GraphVariant { get; init; } = GraphVariant.Fused;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 
@@ -8,16 +9,15 @@ namespace NvEmbed.InferenceWorker.Backends;
 /// <see cref="EnsureInitialized"/> before touching any of its types: it puts
 /// <c>ORT_DISABLE_TELEMETRY=1</c> into the native process environment before the native library
 /// loads, creates the process-wide environment, and turns telemetry events off there as well. It also
-/// tunes the native heap for batches (<see cref="NativeHeap"/>).
+/// tunes the native heap for batches (<see cref="NativeHeap"/>) and adds the CUDA execution provider.
 /// </summary>
 public static partial class OrtRuntime
 {
-    /// <summary>The file name of the CUDA execution provider plugin (restored with <c>-p:NvEmbedCuda=true</c>).</summary>
-    public const string CudaPluginFileName = "libonnxruntime_providers_cuda.so";
+    /// <summary>ONNX Runtime's name of the CUDA execution provider.</summary>
+    public const string CudaProviderName = "CUDAExecutionProvider";
 
     private static readonly Lock s_gate = new();
     private static OrtEnv? s_env;
-    private static bool s_cudaRegistered;
 
     /// <summary>The process-wide ONNX Runtime environment, created on first call.</summary>
     public static OrtEnv EnsureInitialized()
@@ -45,49 +45,58 @@ public static partial class OrtRuntime
         }
     }
 
-    /// <summary>True when the CUDA plugin library was deployed next to the application.</summary>
-    public static bool CudaPluginPresent => File.Exists(Path.Combine(AppContext.BaseDirectory, CudaPluginFileName));
+    /// <summary>
+    /// True when the ONNX Runtime this process loaded has the CUDA execution provider compiled in (the
+    /// <c>-p:NvEmbedCuda=true</c> build, NuGet Microsoft.ML.OnnxRuntime.Gpu.Linux). Says nothing about
+    /// whether a GPU and the CUDA libraries are there: <see cref="AppendCuda"/> finds that out.
+    /// </summary>
+    public static bool CudaProviderBuilt => EnsureInitialized().GetAvailableProviders().Contains(CudaProviderName);
 
     /// <summary>
-    /// Registers the CUDA execution provider plugin with the environment (once) and returns the CUDA
-    /// devices it found.
+    /// Adds ONNX Runtime's CUDA execution provider on <paramref name="deviceId"/> to <paramref name="options"/>
+    /// (nodes it has no kernel for fall back to the CPU). TF32 is turned off so float32 graphs compute in
+    /// float32 (they are the reference the 16-bit graphs are checked against); 16-bit graphs do not use it.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The plugin is not deployed, or no CUDA device is usable (with the reason).</exception>
-    public static IReadOnlyList<OrtEpDevice> GetCudaDevices()
+    /// <exception cref="InvalidOperationException">
+    /// This build has no CUDA provider, or the provider cannot load (no driver, or CUDA 13 / cuDNN 9
+    /// libraries missing): the message says which and what is needed.
+    /// </exception>
+    public static void AppendCuda(Microsoft.ML.OnnxRuntime.SessionOptions options, int deviceId)
     {
-        var env = EnsureInitialized();
-        lock (s_gate)
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfNegative(deviceId);
+        if (!CudaProviderBuilt)
         {
-            if (!s_cudaRegistered)
+            throw new InvalidOperationException(
+                "This worker was built with ONNX Runtime's CPU package, which has no CUDA execution provider: build, run or publish it with -p:NvEmbedCuda=true.");
+        }
+
+        try
+        {
+            // NOTE: the provider library (and with it CUDA's) is loaded by the first call that touches the
+            // options, UpdateOptions, not by AppendExecutionProvider_CUDA.
+            using var cuda = new OrtCUDAProviderOptions();
+            cuda.UpdateOptions(new Dictionary<string, string>
             {
-                var path = Path.Combine(AppContext.BaseDirectory, CudaPluginFileName);
-                if (!File.Exists(path))
-                {
-                    throw new InvalidOperationException(
-                        $"The CUDA execution provider is not deployed ({CudaPluginFileName} is not next to the worker): build with -p:NvEmbedCuda=true.");
-                }
-
-                try
-                {
-                    env.RegisterExecutionProviderLibrary("CUDA", path);
-                }
-                catch (OnnxRuntimeException ex)
-                {
-                    throw new InvalidOperationException(
-                        $"Loading {CudaPluginFileName} failed (it needs CUDA 13: libcudart, libcublas, libcublasLt, libcurand 10 and cuDNN 9 on the library path): {ex.Message}", ex);
-                }
-
-                s_cudaRegistered = true;
-            }
+                ["device_id"] = deviceId.ToString(CultureInfo.InvariantCulture),
+                ["use_tf32"] = "0",
+            });
+            options.AppendExecutionProvider_CUDA(cuda);
         }
-
-        var devices = env.GetEpDevices().Where(d => d.EpName.Contains("CUDA", StringComparison.OrdinalIgnoreCase)).ToList();
-        if (devices.Count == 0)
+        catch (OnnxRuntimeException ex)
         {
-            throw new InvalidOperationException("The CUDA execution provider loaded but found no GPU.");
+            throw CudaUnavailable(deviceId, ex);
         }
+    }
 
-        return devices;
+    /// <summary>The error for a CUDA provider that failed to load or start, with what it needs.</summary>
+    public static InvalidOperationException CudaUnavailable(int deviceId, Exception cause)
+    {
+        ArgumentNullException.ThrowIfNull(cause);
+        return new InvalidOperationException(
+            string.Create(CultureInfo.InvariantCulture, $"The CUDA execution provider could not start on GPU {deviceId}: {cause.Message.Trim()} ")
+            + "It needs an NVIDIA GPU with its driver, and CUDA 13 (libcudart, libcublas and libcublasLt .so.13, libcurand .so.10) and cuDNN 9 on the library path (LD_LIBRARY_PATH).",
+            cause);
     }
 
     [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]

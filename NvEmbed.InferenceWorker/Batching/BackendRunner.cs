@@ -20,6 +20,7 @@ internal sealed class BackendRunner
     private readonly Thread _thread;
     private readonly int _hiddenSize;
     private readonly bool _backendNormalizes;
+    private readonly bool _backendCutsDimensions;
     private PreparedBatch? _slot;
     private volatile bool _busy;
     private volatile bool _stopping;
@@ -34,6 +35,7 @@ internal sealed class BackendRunner
         Index = index;
         _hiddenSize = backend.Info.HiddenSize;
         _backendNormalizes = backend.Info.OutputsNormalized;
+        _backendCutsDimensions = backend.Info.AppliesDimensions;
         _thread = new Thread(RunLoop) { IsBackground = true, Name = $"nvembed-session-{index}" };
     }
 
@@ -123,12 +125,22 @@ internal sealed class BackendRunner
         {
             SchedulerLog.BatchFailedRetrying(_logger, batch.Rows, batch.PaddedTokens, Index, ex);
             _metrics.Retried();
+            if (IsOutOfMemory(ex))
+            {
+                _owner.OnOutOfMemory(batch.PaddedTokens, ex);
+            }
         }
 
         // Split the failed batch (rows are sorted by length, so each half is also shorter) and retry
-        // each half once; a half that fails again fails only its own requests.
+        // each half; a half that fails again fails only its own requests, unless it ran out of device
+        // memory: then it is split again, down to single rows.
         var entries = batch.Entries;
         batch.Dispose();
+        RetryHalves(entries);
+    }
+
+    private void RetryHalves(SchedulerEntry[] entries)
+    {
         var live = Array.FindAll(entries, static e => !e.Job.IsFinished);
         if (live.Length == 0)
         {
@@ -150,6 +162,13 @@ internal sealed class BackendRunner
             {
                 RunAndComplete(retry);
             }
+            catch (Exception ex) when (IsOutOfMemory(ex) && half.Length > 1)
+            {
+                SchedulerLog.BatchFailedRetrying(_logger, retry.Rows, retry.PaddedTokens, Index, ex);
+                _metrics.Retried();
+                _owner.OnOutOfMemory(retry.PaddedTokens, ex);
+                RetryHalves(half);
+            }
             catch (Exception ex)
             {
                 var kind = IsOutOfMemory(ex) ? EmbedErrorKind.OutOfMemory : EmbedErrorKind.Backend;
@@ -167,7 +186,7 @@ internal sealed class BackendRunner
         try
         {
             started = Stopwatch.GetTimestamp();
-            _backend.Run(batch.ToBackendBatch(), pooled.AsSpan(0, batch.Rows * _hiddenSize));
+            _backend.Run(batch.ToBackendBatch(_hiddenSize), pooled.AsSpan(0, batch.Rows * _hiddenSize));
             ended = Stopwatch.GetTimestamp();
         }
         catch
@@ -199,7 +218,8 @@ internal sealed class BackendRunner
                     continue;
                 }
 
-                var normalize = job.Normalize && !(_backendNormalizes && job.Dimensions == _hiddenSize);
+                // A normalising backend did the work for the full size, and for every size when it cuts rows itself.
+                var normalize = job.Normalize && !(_backendNormalizes && (job.Dimensions == _hiddenSize || _backendCutsDimensions));
                 job.Vectors[entry.Index] = VectorPacker.Pack(pooled.AsSpan(row * _hiddenSize, _hiddenSize), job.Dimensions, normalize);
                 var queued = started - job.EnqueuedAt;
                 if (recordQueue)

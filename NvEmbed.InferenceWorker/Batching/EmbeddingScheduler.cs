@@ -20,7 +20,9 @@ namespace NvEmbed.InferenceWorker.Batching;
 /// and sequences that arrive while the session runs join the next batch instead.</para>
 /// <para>Sequences whose caller cancelled or whose deadline passed are dropped before the model and
 /// counted. A failed batch is split in two and each half retried once; only the sequences of a half
-/// that fails again fail.</para>
+/// that fails again fail. A batch that ran out of device memory is split again and again, down to single
+/// rows, and the batch budget is lowered to half of what failed (<see cref="BatchTokens"/>), so later
+/// batches fit; the warm-up lowers it the same way until its batch fits.</para>
 /// </remarks>
 public sealed class EmbeddingScheduler : IAsyncDisposable
 {
@@ -43,6 +45,7 @@ public sealed class EmbeddingScheduler : IAsyncDisposable
     private long _queuedTokens;
     private int _dropRequested;
     private long _nextBatchId;
+    private int _batchTokens;
     private volatile bool _accepting;
     private volatile bool _stopping;
 
@@ -74,6 +77,7 @@ public sealed class EmbeddingScheduler : IAsyncDisposable
 
         _backends = backends;
         _options = options;
+        _batchTokens = options.MaxBatchTokens;
         _metrics = metrics;
         _logger = logger;
         // A sequence longer than the batch budget still runs: the planner seeds every batch with the
@@ -103,6 +107,12 @@ public sealed class EmbeddingScheduler : IAsyncDisposable
     /// <summary>The longest sequence accepted: the model's limit (capped at the queue bound).</summary>
     public int MaxSequenceLength { get; }
 
+    /// <summary>
+    /// The padded-token budget batches are cut to now: <see cref="SchedulerOptions.MaxBatchTokens"/>, or
+    /// less after the device ran out of memory (halved from the batch that failed; never raised again).
+    /// </summary>
+    public int BatchTokens => Volatile.Read(ref _batchTokens);
+
     /// <summary>Tokens admitted and not yet cut into a batch.</summary>
     public long QueuedTokens => Interlocked.Read(ref _queuedTokens);
 
@@ -112,8 +122,9 @@ public sealed class EmbeddingScheduler : IAsyncDisposable
     /// <summary>
     /// Runs one batch at the token budget on every backend (rows of
     /// <see cref="SchedulerOptions.WarmupSequenceLength"/> tokens), before <see cref="Start"/>, so the
-    /// largest allocation and any lazy initialisation happen before the first request. Throws what the
-    /// backend throws.
+    /// largest allocation and any lazy initialisation happen before the first request. A warm-up batch
+    /// that runs out of device memory lowers <see cref="BatchTokens"/> to half and is tried again, until
+    /// it is one row. Throws what the backend throws otherwise.
     /// </summary>
     public void WarmUp()
     {
@@ -122,25 +133,62 @@ public sealed class EmbeddingScheduler : IAsyncDisposable
             throw new InvalidOperationException("Warm up before Start: backends are called from one thread at a time.");
         }
 
-        var longest = Math.Min(MaxSequenceLength, _options.MaxBatchTokens);
-        var length = _options.WarmupSequenceLength > 0 ? Math.Min(_options.WarmupSequenceLength, longest) : longest;
-        var rows = Math.Clamp(_options.MaxBatchTokens / length, 1, _options.MaxBatchRows);
-        var ids = new long[rows * length];
-        for (var i = 0; i < ids.Length; i++)
-        {
-            // Small ids are valid in any vocabulary; vary them so no kernel sees a degenerate input.
-            ids[i] = 1 + (i % 97);
-        }
-
-        var lengths = new int[rows];
-        Array.Fill(lengths, length);
-        var pooled = new float[rows * Info.HiddenSize];
         for (var i = 0; i < _backends.Count; i++)
         {
-            var started = Stopwatch.GetTimestamp();
-            _backends[i].Run(new BackendBatch(rows, length, ids, lengths), pooled);
-            SchedulerLog.WarmedUp(_logger, i, rows, length, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            while (true)
+            {
+                var budget = BatchTokens;
+                var longest = Math.Min(MaxSequenceLength, budget);
+                var length = _options.WarmupSequenceLength > 0 ? Math.Min(_options.WarmupSequenceLength, longest) : longest;
+                var rows = Math.Clamp(budget / length, 1, _options.MaxBatchRows);
+                var ids = new long[rows * length];
+                for (var t = 0; t < ids.Length; t++)
+                {
+                    // Small ids are valid in any vocabulary; vary them so no kernel sees a degenerate input.
+                    ids[t] = 1 + (t % 97);
+                }
+
+                var lengths = new int[rows];
+                Array.Fill(lengths, length);
+                var pooled = new float[rows * Info.HiddenSize];
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    _backends[i].Run(new BackendBatch(rows, length, ids, lengths), pooled);
+                }
+                catch (Exception ex) when (BackendRunner.IsOutOfMemory(ex) && rows * length > 1)
+                {
+                    OnOutOfMemory(rows * length, ex);
+                    continue;
+                }
+
+                SchedulerLog.WarmedUp(_logger, i, rows, length, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                break;
+            }
         }
+    }
+
+    /// <summary>
+    /// A batch of <paramref name="paddedTokens"/> ran out of device memory: later batches are cut to at
+    /// most half of it (the budget only goes down), and the change is logged and counted.
+    /// </summary>
+    internal void OnOutOfMemory(int paddedTokens, Exception cause)
+    {
+        var lowered = Math.Max(1, paddedTokens / 2);
+        int current;
+        do
+        {
+            current = Volatile.Read(ref _batchTokens);
+            if (lowered >= current)
+            {
+                lowered = current;
+                break;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _batchTokens, lowered, current) != current);
+
+        _metrics.OutOfMemory();
+        SchedulerLog.OutOfMemory(_logger, paddedTokens, lowered, cause);
     }
 
     /// <summary>Starts the sessions' threads and the batcher.</summary>
@@ -354,13 +402,14 @@ public sealed class EmbeddingScheduler : IAsyncDisposable
                 return null;
             }
 
-            if (runner.IsBusy && _pendingTokens < _options.MaxBatchTokens)
+            var budget = BatchTokens;
+            if (runner.IsBusy && _pendingTokens < budget)
             {
                 // Prefetch only a full batch; otherwise the busy session's next batch keeps filling.
                 return null;
             }
 
-            if (!runner.IsBusy && _options.MaxBatchWait > TimeSpan.Zero && _pendingTokens < _options.MaxBatchTokens)
+            if (!runner.IsBusy && _options.MaxBatchWait > TimeSpan.Zero && _pendingTokens < budget)
             {
                 var age = Stopwatch.GetElapsedTime(_pending[0].Job.EnqueuedAt);
                 if (age < _options.MaxBatchWait)
@@ -426,7 +475,7 @@ public sealed class EmbeddingScheduler : IAsyncDisposable
         PreparedBatch? batch = null;
         if (count > 0)
         {
-            var rows = BatchPlanner.Plan(_windowLengths.AsSpan(0, count), _options.MaxBatchTokens, _options.MaxBatchRows, _options.MaxPaddingRatio, _planScratch, _planChosen);
+            var rows = BatchPlanner.Plan(_windowLengths.AsSpan(0, count), BatchTokens, _options.MaxBatchRows, _options.MaxPaddingRatio, _planScratch, _planChosen);
             var entries = new SchedulerEntry[rows];
             var tokens = 0;
             for (var i = 0; i < rows; i++)

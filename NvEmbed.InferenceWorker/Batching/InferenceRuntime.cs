@@ -102,7 +102,7 @@ public sealed class InferenceRuntime : IHostedService, IAsyncDisposable
             scheduler.WarmUp();
             _stopping.Token.ThrowIfCancellationRequested();
             scheduler.Start();
-            SchedulerLog.Ready(_logger, scheduler.SessionCount, scheduler.Info.HiddenSize, scheduler.MaxSequenceLength, _options.MaxBatchTokens);
+            SchedulerLog.Ready(_logger, scheduler.SessionCount, scheduler.Info.HiddenSize, scheduler.MaxSequenceLength, scheduler.BatchTokens);
             SetState(WorkerState.Serving, "serving");
             _ready.TrySetResult();
         }

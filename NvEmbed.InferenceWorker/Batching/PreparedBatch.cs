@@ -11,6 +11,7 @@ internal sealed class PreparedBatch : IDisposable
 {
     private long[]? _ids;
     private int[]? _lengths;
+    private int[]? _dimensions;
 
     private PreparedBatch(long id, SchedulerEntry[] entries, int sequenceLength, int realTokens, int attempt)
     {
@@ -21,6 +22,7 @@ internal sealed class PreparedBatch : IDisposable
         Attempt = attempt;
         _ids = ArrayPool<long>.Shared.Rent(entries.Length * sequenceLength);
         _lengths = ArrayPool<int>.Shared.Rent(entries.Length);
+        _dimensions = ArrayPool<int>.Shared.Rent(entries.Length);
     }
 
     /// <summary>Unique per scheduler, for per-request timing.</summary>
@@ -40,7 +42,11 @@ internal sealed class PreparedBatch : IDisposable
     /// <summary>0 for a batch as cut; 1 for a retry after a failure.</summary>
     public int Attempt { get; }
 
-    /// <summary>Builds the padded matrix of <paramref name="entries"/> (the pad id is 0, after each row's tokens).</summary>
+    /// <summary>
+    /// Builds the padded matrix of <paramref name="entries"/> (the pad id is 0, after each row's tokens) and
+    /// each row's Matryoshka size: the caller's, or 0 (the full size) when the caller wants the vector
+    /// unnormalised, which a cut-and-renormalise inside the model would not give.
+    /// </summary>
     public static PreparedBatch Create(long id, SchedulerEntry[] entries, int attempt)
     {
         ArgumentOutOfRangeException.ThrowIfZero(entries.Length);
@@ -55,8 +61,11 @@ internal sealed class PreparedBatch : IDisposable
         var batch = new PreparedBatch(id, entries, sequenceLength, realTokens, attempt);
         var ids = batch._ids.AsSpan(0, entries.Length * sequenceLength);
         var lengths = batch._lengths.AsSpan(0, entries.Length);
+        var dimensions = batch._dimensions.AsSpan(0, entries.Length);
         for (var row = 0; row < entries.Length; row++)
         {
+            var job = entries[row].Job;
+            dimensions[row] = job.Normalize ? job.Dimensions : 0;
             var source = entries[row].Ids;
             var target = ids.Slice(row * sequenceLength, sequenceLength);
             for (var i = 0; i < source.Length; i++)
@@ -71,11 +80,20 @@ internal sealed class PreparedBatch : IDisposable
         return batch;
     }
 
-    /// <summary>The batch as the backend takes it.</summary>
-    public BackendBatch ToBackendBatch()
+    /// <summary>The batch as the backend takes it; <paramref name="hiddenSize"/> stands for "full size" in the row dimensions.</summary>
+    public BackendBatch ToBackendBatch(int hiddenSize)
     {
         var ids = _ids ?? throw new ObjectDisposedException(nameof(PreparedBatch));
-        return new BackendBatch(Rows, SequenceLength, ids.AsMemory(0, PaddedTokens), _lengths.AsMemory(0, Rows));
+        var dimensions = _dimensions.AsSpan(0, Rows);
+        for (var row = 0; row < dimensions.Length; row++)
+        {
+            if (dimensions[row] == 0)
+            {
+                dimensions[row] = hiddenSize;
+            }
+        }
+
+        return new BackendBatch(Rows, SequenceLength, ids.AsMemory(0, PaddedTokens), _lengths.AsMemory(0, Rows), _dimensions.AsMemory(0, Rows));
     }
 
     public void Dispose()
@@ -88,6 +106,11 @@ internal sealed class PreparedBatch : IDisposable
         if (Interlocked.Exchange(ref _lengths, null) is { } lengths)
         {
             ArrayPool<int>.Shared.Return(lengths);
+        }
+
+        if (Interlocked.Exchange(ref _dimensions, null) is { } dimensions)
+        {
+            ArrayPool<int>.Shared.Return(dimensions);
         }
     }
 }

@@ -137,7 +137,7 @@ public static class SchedulerBenchmark
         return random.NextDouble() < 0.7 ? random.Next(8, 49) : random.Next(64, Math.Max(65, maxLength + 1));
     }
 
-    private static async Task<Point> RunPointAsync(IReadOnlyList<IEmbeddingBackend> backends, SchedulerOptions options, int callers, TimeSpan duration, int maxLength, bool viaGrpc)
+    internal static async Task<Point> RunPointAsync(IReadOnlyList<IEmbeddingBackend> backends, SchedulerOptions options, int callers, TimeSpan duration, int maxLength, bool viaGrpc, int vocabSize = 32000)
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var meterFactory = services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
@@ -184,7 +184,7 @@ public static class SchedulerBenchmark
                     var ids = new int[length];
                     for (var i = 0; i < length; i++)
                     {
-                        ids[i] = random.Next(1, 32000);
+                        ids[i] = random.Next(1, vocabSize);
                     }
 
                     var sent = Stopwatch.GetTimestamp();
@@ -259,7 +259,7 @@ public static class SchedulerBenchmark
     private static string Get(IReadOnlyDictionary<string, string> options, string name, string fallback) =>
         options.TryGetValue(name, out var value) ? value : fallback;
 
-    private readonly record struct Point(double RequestsPerSecond, double TokensPerSecond, double P50, double P99, double Padding, double RowsPerBatch, int Errors, long RssStart, long RssEnd);
+    internal readonly record struct Point(double RequestsPerSecond, double TokensPerSecond, double P50, double P99, double Padding, double RowsPerBatch, int Errors, long RssStart, long RssEnd);
 
     /// <summary>Where the callers send their sequences.</summary>
     private interface ITarget : IAsyncDisposable

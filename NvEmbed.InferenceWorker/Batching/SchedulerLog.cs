@@ -37,4 +37,7 @@ internal static partial class SchedulerLog
 
     [LoggerMessage(11, LogLevel.Information, "Native heap tuning for ONNX Runtime: {Outcome}.")]
     public static partial void NativeHeapTuning(ILogger logger, string outcome);
+
+    [LoggerMessage(12, LogLevel.Warning, "The device ran out of memory on a batch of {PaddedTokens} padded tokens; batches are now cut to at most {BatchTokens} tokens.")]
+    public static partial void OutOfMemory(ILogger logger, int paddedTokens, int batchTokens, Exception exception);
 }

@@ -19,6 +19,7 @@ public sealed class SchedulerMetrics
     private readonly Counter<long> _failed;
     private readonly Counter<long> _rejected;
     private readonly Counter<long> _retried;
+    private readonly Counter<long> _outOfMemory;
 
     public SchedulerMetrics(IMeterFactory meterFactory)
     {
@@ -35,6 +36,7 @@ public sealed class SchedulerMetrics
         _failed = meter.CreateCounter<long>("nvembed.worker.failed", "{sequence}", "Sequences failed by the backend after a retry.");
         _rejected = meter.CreateCounter<long>("nvembed.worker.rejected", "{request}", "Requests refused because the queue was full.");
         _retried = meter.CreateCounter<long>("nvembed.worker.batch.retried", "{batch}", "Failed batches split and retried.");
+        _outOfMemory = meter.CreateCounter<long>("nvembed.worker.out_of_memory", "{batch}", "Batches that ran out of device memory (each lowers the batch budget).");
     }
 
     internal void Enqueued(int sequences, int tokens)
@@ -70,4 +72,6 @@ public sealed class SchedulerMetrics
     internal void Rejected() => _rejected.Add(1);
 
     internal void Retried() => _retried.Add(1);
+
+    internal void OutOfMemory() => _outOfMemory.Add(1);
 }

@@ -5,8 +5,8 @@ using NvEmbed.InferenceWorker.Models.Safetensors;
 namespace NvEmbed.InferenceWorker.Cli;
 
 /// <summary>
-/// <c>build --model-dir &lt;dir&gt; [--precision fp32|fp16|bf16] [--variant fused|plain] [--lora &lt;adapter-dir&gt;]
-/// [--external-data]</c>: writes <c>&lt;dir&gt;/onnx/</c> from config.json + safetensors.
+/// <c>build --model-dir &lt;dir&gt; [--precision fp32|fp16|bf16] [--variant fused|fused-mha|plain] [--lora &lt;adapter-dir&gt;]
+/// [--external-data]</c>: writes <c>&lt;dir&gt;/onnx/</c> from config.json + safetensors (default fp32, fused).
 /// </summary>
 public static class BuildCommand
 {
@@ -18,7 +18,7 @@ public static class BuildCommand
         var precision = args.Get("precision");
         var options = new LlamaOnnxBuildOptions
         {
-            Precision = precision is null ? null : SafetensorsDTypes.ParsePrecision(precision),
+            Precision = precision is null ? SafetensorsDType.F32 : SafetensorsDTypes.ParsePrecision(precision),
             Variant = ParseVariant(args.Get("variant")),
             LoraDirectory = args.Get("lora"),
             ExternalDataThresholdBytes = args.Has("external-data") ? 0 : new LlamaOnnxBuildOptions().ExternalDataThresholdBytes,
@@ -29,11 +29,16 @@ public static class BuildCommand
         return 0;
     }
 
-    /// <summary>Parses "fused" or "plain" (default fused).</summary>
-    public static GraphVariant ParseVariant(string? value) => value?.ToLowerInvariant() switch
+    /// <summary>Parses "fused", "fused-mha" or "plain" (default fused).</summary>
+    public static GraphVariant ParseVariant(string? value)
     {
-        null or "fused" => GraphVariant.Fused,
-        "plain" => GraphVariant.Plain,
-        _ => throw new CommandLineException($"--variant must be fused or plain, not '{value}'."),
-    };
+        try
+        {
+            return value is null ? GraphVariant.Fused : GraphVariants.Parse(value);
+        }
+        catch (ArgumentException)
+        {
+            throw new CommandLineException($"--variant must be fused, fused-mha or plain, not '{value}'.");
+        }
+    }
 }

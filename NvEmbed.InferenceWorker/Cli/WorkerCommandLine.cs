@@ -1,9 +1,9 @@
 namespace NvEmbed.InferenceWorker.Cli;
 
-/// <summary>The worker's command line tools: build, create-model, embed.</summary>
+/// <summary>The worker's command line tools: build, create-model, embed, bench, bench-scheduler.</summary>
 public static class WorkerCommandLine
 {
-    private static readonly string[] s_commands = ["build", "create-model", "embed", "bench-scheduler"];
+    private static readonly string[] s_commands = ["build", "create-model", "embed", "bench", "bench-scheduler"];
 
     /// <summary>True when <paramref name="verb"/> names a command rather than a server option.</summary>
     public static bool IsCommand(string verb) => s_commands.Contains(verb, StringComparer.Ordinal);
@@ -18,7 +18,7 @@ public static class WorkerCommandLine
         ArgumentNullException.ThrowIfNull(error);
         if (args.Length == 0 || !IsCommand(args[0]))
         {
-            await error.WriteLineAsync("usage: build | create-model | embed (see --help of each)").ConfigureAwait(false);
+            await error.WriteLineAsync("usage: build | create-model | embed | bench | bench-scheduler (see the worker's Models/README.md)").ConfigureAwait(false);
             return 2;
         }
 
@@ -29,6 +29,7 @@ public static class WorkerCommandLine
             {
                 "build" => BuildCommand.Run(options, error),
                 "create-model" => CreateModelCommand.Run(options, output, error),
+                "bench" => await BenchCommand.RunAsync(options, output, error).ConfigureAwait(false),
                 "bench-scheduler" => await Batching.SchedulerBenchmark.RunAsync(args, output).ConfigureAwait(false),
                 _ => await EmbedCommand.RunAsync(options, input, output, error).ConfigureAwait(false),
             };

@@ -36,7 +36,11 @@ public sealed class InferenceWorkerOptions
     /// <summary>CUDA devices to use, by index. Default empty = device 0. Ignored on the CPU.</summary>
     public int[] DeviceIds { get; set; } = [];
 
-    /// <summary>"cpu" or "cuda". Default "cpu": it runs everywhere; CUDA needs the provider plugin and a GPU.</summary>
+    /// <summary>
+    /// "cpu" or "cuda". Default "cpu": it runs everywhere. CUDA needs the CUDA build (<c>-p:NvEmbedCuda=true</c>),
+    /// an NVIDIA GPU and CUDA 13 + cuDNN 9 on the library path; without them loading fails with a message
+    /// saying which, and the worker stays NOT_SERVING.
+    /// </summary>
     [RegularExpression("^(cpu|cuda)$", ErrorMessage = "ExecutionProvider must be \"cpu\" or \"cuda\".")]
     public string ExecutionProvider { get; set; } = "cpu";
 
@@ -54,7 +58,10 @@ public sealed class InferenceWorkerOptions
     /// </summary>
     public int ThreadsPerSession => OnnxBackendOptions.ThreadsPerSession(IntraOpThreads, Sessions);
 
-    /// <summary>Weight precision of a graph built from safetensors ("fp32", "fp16", "bf16"). Default null = the weights' own.</summary>
+    /// <summary>
+    /// What a graph built from safetensors computes in ("fp32", "fp16", "bf16"). Default null: fp32 on the
+    /// CPU, fp16 on CUDA (see <see cref="OnnxBackendOptions.Precision"/>).
+    /// </summary>
     [RegularExpression("^(fp32|fp16|bf16)$", ErrorMessage = "Precision must be fp32, fp16 or bf16.")]
     public string? Precision { get; set; }
 

@@ -6,13 +6,15 @@ namespace NvEmbed.InferenceWorker.Models.Onnx;
 public sealed record LlamaOnnxBuildOptions
 {
     /// <summary>
-    /// Precision the weights are stored in inside the graph. Default null: the precision of the
-    /// safetensors (bf16 for the target model), so building loses nothing. Activations are computed
-    /// in float32 on every provider (ONNX Runtime's CPU provider has no fp16/bf16 MatMul).
+    /// Precision the graph computes in, and stores its weights in: fp32, or fp16/bf16 (MatMuls,
+    /// attention and norms in 16 bits; softmax, norm statistics and GEMM accumulation in float32
+    /// inside ONNX Runtime's kernels; pooling and normalisation in float32). Default fp32, what the CPU
+    /// provider runs fastest; 16-bit graphs are for CUDA. A float32 graph keeps a 16-bit embedding
+    /// table 16-bit and widens only the gathered rows.
     /// </summary>
-    public SafetensorsDType? Precision { get; init; }
+    public SafetensorsDType Precision { get; init; } = SafetensorsDType.F32;
 
-    /// <summary>Plain ONNX operators or ONNX Runtime's fused ones. Default <see cref="GraphVariant.Fused"/>: faster, and checked against the plain graph by the tests.</summary>
+    /// <summary>Plain ONNX operators or ONNX Runtime's fused ones. Default <see cref="GraphVariant.Fused"/>: faster, and checked against the plain graph and a C# reference by the tests.</summary>
     public GraphVariant Variant { get; init; } = GraphVariant.Fused;
 
     /// <summary>A PEFT LoRA adapter directory merged into the weights. Default none.</summary>

@@ -10,21 +10,30 @@ namespace NvEmbed.InferenceWorker.Models.Onnx;
 /// <summary>
 /// Builds the ONNX graph of a bidirectional Llama encoder from config.json + safetensors: embedding
 /// gather, per layer RMSNorm → grouped-query attention (rotary with llama3 scaling, padding mask
-/// only) → residual → RMSNorm → SwiGLU MLP → residual, final RMSNorm; outputs
-/// <c>last_hidden_state [batch, sequence, hidden]</c> and <c>embeddings [batch, hidden]</c> (mean over
-/// the attention mask, L2-normalised). Inputs: <c>input_ids</c> and <c>attention_mask</c>, int64
-/// <c>[batch, sequence]</c>.
+/// only) → residual → RMSNorm → SwiGLU MLP → residual, final RMSNorm, then mean pooling over the
+/// attention mask, the Matryoshka cut and L2 normalisation, all inside the graph. Inputs:
+/// <c>input_ids</c> and <c>attention_mask</c> (int64 <c>[batch, sequence]</c>, each row's real tokens
+/// first) and <c>row_dimensions</c> (int64 <c>[batch]</c>, the Matryoshka size of each row); the only
+/// output is <c>embeddings</c> (float32 <c>[batch, hidden]</c>: each row L2-normalised over its first
+/// <c>row_dimensions</c> values, zero after them), so nothing of size batch × sequence × hidden leaves
+/// the device. The final hidden states are the graph value <see cref="HiddenStatesValue"/>.
 /// </summary>
 public static class LlamaOnnxBuilder
 {
     /// <summary>Changes whenever the graph a given model builds to changes; older builds are rebuilt.</summary>
-    public const string GeneratorVersion = "1";
+    public const string GeneratorVersion = "2";
 
-    /// <summary>Name of the token-states output.</summary>
-    public const string HiddenStatesOutput = "last_hidden_state";
+    /// <summary>Name of the value holding the final hidden states (not an output; exporters' tests expose it).</summary>
+    public const string HiddenStatesValue = "last_hidden_state";
 
     /// <summary>Name of the pooled, normalised output.</summary>
     public const string EmbeddingsOutput = "embeddings";
+
+    /// <summary>Name of the per-row Matryoshka size input.</summary>
+    public const string RowDimensionsInput = "row_dimensions";
+
+    /// <summary>The ai.onnx opset the graphs import: 24 has Attention with <c>nonpad_kv_seqlen</c>.</summary>
+    public const int OnnxOpset = 24;
 
     private const string MicrosoftDomain = "com.microsoft";
 
@@ -77,7 +86,12 @@ public static class LlamaOnnxBuilder
     private static OnnxBuildManifest BuildInto(string outDir, ModelDirectory model, LlamaConfig c, LlamaOnnxBuildOptions options, IProgress<string>? progress)
     {
         using var weights = SafetensorsWeights.Open(model.Path);
-        var precision = options.Precision ?? weights.PredominantDType;
+        var precision = options.Precision;
+        if (options.Variant == GraphVariant.Plain && precision != SafetensorsDType.F32)
+        {
+            throw new ArgumentException($"The plain graph computes in fp32, not {SafetensorsDTypes.ToPrecisionName(precision)}: use the fused variant for 16-bit compute.", nameof(options));
+        }
+
         using var lora = options.LoraDirectory is null ? null : LoraAdapter.Open(options.LoraDirectory);
         var shapes = ExpectedShapes(c);
         foreach (var (name, shape) in shapes)
@@ -101,8 +115,9 @@ public static class LlamaOnnxBuilder
             .Sum(s => s.Value.Aggregate(1L, (a, b) => a * b)) * SafetensorsDTypes.SizeOf(precision);
         var external = weightBytes > options.ExternalDataThresholdBytes;
         var precisionName = SafetensorsDTypes.ToPrecisionName(precision);
+        var variantName = GraphVariants.ToName(options.Variant);
         progress?.Report(string.Create(CultureInfo.InvariantCulture,
-            $"building {options.Variant.ToString().ToLowerInvariant()} {precisionName} graph: {c}; {weightBytes / (1 << 20)} MiB of weights{(external ? " (external data)" : string.Empty)}{(lora is null ? string.Empty : $", LoRA {lora.Directory} merged")}"));
+            $"building {variantName} {precisionName} graph: {c}; {weightBytes / (1 << 20)} MiB of weights{(external ? " (external data)" : string.Empty)}{(lora is null ? string.Empty : $", LoRA {lora.Directory} merged")}"));
 
         using var g = new OnnxGraphWriter(external ? Path.Combine(outDir, OnnxFileNames.ExternalData) : null);
         var ctx = new BuildContext(g, weights, lora, precision, c, options.Variant);
@@ -113,14 +128,14 @@ public static class LlamaOnnxBuilder
             ["nvembed.pooling"] = "mean",
             ["nvembed.normalized"] = "true",
             ["nvembed.precision"] = precisionName,
-            ["nvembed.variant"] = options.Variant.ToString().ToLowerInvariant(),
-        }, usesMicrosoftDomain: options.Variant == GraphVariant.Fused);
+            ["nvembed.variant"] = variantName,
+        }, OnnxOpset, usesMicrosoftDomain: options.Variant != GraphVariant.Plain);
 
         var manifest = new OnnxBuildManifest
         {
             GeneratorVersion = GeneratorVersion,
             Precision = precisionName,
-            Variant = options.Variant.ToString().ToLowerInvariant(),
+            Variant = variantName,
             Lora = lora is null ? null : Path.GetFullPath(lora.Directory),
             HiddenSize = c.HiddenSize,
             MaxPositions = maxPositions,
@@ -162,37 +177,39 @@ public static class LlamaOnnxBuilder
     {
         var g = x.Graph;
         var c = x.Config;
-        var fused = x.Variant == GraphVariant.Fused;
         g.AddInput("input_ids", DataType.Int64, "batch", "sequence");
         g.AddInput("attention_mask", DataType.Int64, "batch", "sequence");
+        g.AddInput(RowDimensionsInput, DataType.Int64, "batch");
 
-        // Embedding: gather in the stored precision, then widen only the gathered rows.
-        var embed = x.Embedding();
-        var hidden = g.Node("Gather", [embed, "input_ids"], attributes: Attr("axis", 0L));
-        if (x.Precision != SafetensorsDType.F32)
+        // Embedding: gather in the stored precision; a float32 graph widens only the gathered rows.
+        var hidden = g.Node("Gather", [x.Embedding(), "input_ids"], attributes: Attr("axis", 0L));
+        if (x.EmbeddingPrecision != x.Compute)
         {
-            hidden = g.Node("Cast", [hidden], attributes: Attr("to", (long)DataType.Float));
+            hidden = g.Node("Cast", [hidden], attributes: Attr("to", (long)x.ComputeType));
         }
 
-        var maskF = g.Node("Cast", ["attention_mask"], attributes: Attr("to", (long)DataType.Float));
+        // Real tokens per row (rows are right-padded): the attention's key lengths and the pooling's divisor.
+        var lengths = g.Node("ReduceSum", ["attention_mask", g.Int64s(1)], attributes: Attr("keepdims", 0L));
         var ids2dShape = g.Node("Shape", ["input_ids"]);
         var seqLen = g.Node("Slice", [ids2dShape, g.Int64s(1), g.Int64s(2)]);
-
-        var rope = BuildRope(x, maxPositions, ids2dShape, seqLen);
-        var attentionMask = fused
-            ? g.Node("Cast", ["attention_mask"], attributes: Attr("to", (long)DataType.Int32))
-            : g.Node("Unsqueeze", [g.Node("Mul", [g.Node("Sub", [maskF, g.Scalar(1f)]), g.Scalar(1e9f)]), g.Int64s(1, 2)]);
+        var rope = BuildRope(x, maxPositions, seqLen);
+        var padding = x.Variant switch
+        {
+            GraphVariant.Fused => lengths,
+            GraphVariant.FusedMha => g.Node("Cast", ["attention_mask"], attributes: Attr("to", (long)DataType.Int32)),
+            _ => g.Node("Unsqueeze", [g.Node("Mul", [g.Node("Sub", [MaskAsFloat(g), g.Scalar(1f)]), g.Scalar(1e9f)]), g.Int64s(1, 2)]),
+        };
 
         var eps = (float)c.RmsNormEps;
-        string residual = hidden;
-        string normed = fused
-            ? g.Node("SimplifiedLayerNormalization", [hidden, x.Norm("layers.0.input_layernorm.weight")], attributes: [Attr("axis", -1L), Attr("epsilon", eps), Attr("stash_type", 1L)])
-            : RmsNorm(g, hidden, x.Norm("layers.0.input_layernorm.weight"), eps);
+        var residual = hidden;
+        var normed = x.Variant == GraphVariant.Plain
+            ? RmsNorm(g, hidden, x.Norm("layers.0.input_layernorm.weight"), eps)
+            : g.Node("SimplifiedLayerNormalization", [hidden, x.Norm("layers.0.input_layernorm.weight")], attributes: [Attr("axis", -1L), Attr("epsilon", eps), Attr("stash_type", 1L)]);
 
         for (var l = 0; l < c.NumLayers; l++)
         {
             var p = "layers." + l.ToString(CultureInfo.InvariantCulture) + ".";
-            var attention = fused ? FusedAttention(x, p, normed, rope, attentionMask) : PlainAttention(x, p, normed, rope, attentionMask);
+            var attention = x.Variant == GraphVariant.Plain ? PlainAttention(x, p, normed, rope, padding) : FusedAttention(x, p, normed, rope, padding);
             (normed, residual) = AddAndNorm(x, residual, attention, p + "post_attention_layernorm.weight", eps);
             var mlp = Mlp(x, p, normed);
             var nextNorm = l + 1 < c.NumLayers ? "layers." + (l + 1).ToString(CultureInfo.InvariantCulture) + ".input_layernorm.weight" : "norm.weight";
@@ -200,28 +217,57 @@ public static class LlamaOnnxBuilder
             progress?.Report(string.Create(CultureInfo.InvariantCulture, $"layer {l + 1}/{c.NumLayers}"));
         }
 
-        g.Node("Identity", [normed], HiddenStatesOutput);
-
-        // Mean over the attention mask, then L2 normalisation.
-        var mask3 = g.Node("Unsqueeze", [maskF, g.Int64s(2)]);
-        var sum = g.Node("ReduceSum", [g.Node("Mul", [normed, mask3]), g.Int64s(1)], attributes: Attr("keepdims", 0L));
-        var count = g.Node("Max", [g.Node("ReduceSum", [mask3, g.Int64s(1)], attributes: Attr("keepdims", 0L)), g.Scalar(1f)]);
-        var mean = g.Node("Div", [sum, count]);
-        var norm = g.Node("Sqrt", [g.Node("ReduceSum", [g.Node("Mul", [mean, mean]), g.Int64s(1)], attributes: Attr("keepdims", 1L))]);
-        g.Node("Div", [mean, g.Node("Max", [norm, g.Scalar(1e-12f)])], EmbeddingsOutput);
-
-        g.AddOutput(HiddenStatesOutput, DataType.Float, "batch", "sequence", c.HiddenSize);
+        g.Node("Identity", [normed], HiddenStatesValue);
+        Pool(x, HiddenStatesValue, lengths);
         g.AddOutput(EmbeddingsOutput, DataType.Float, "batch", c.HiddenSize);
     }
 
-    private static (string Cos, string Sin, string? Positions) BuildRope(BuildContext x, int maxPositions, string idsShape, string seqLen)
+    /// <summary>
+    /// Mean over each row's real tokens as one batched MatMul (the mask scaled by 1/length times the hidden
+    /// states, accumulated in float32 by the GEMM, so no masked copy of the states is made), widened to
+    /// float32; then each row keeps its first <see cref="RowDimensionsInput"/> values and is L2-normalised.
+    /// </summary>
+    private static void Pool(BuildContext x, string states, string lengths)
+    {
+        var g = x.Graph;
+        var c = x.Config;
+        var divisor = g.Node("Max", [g.Node("Cast", [lengths], attributes: Attr("to", (long)DataType.Float)), g.AddFloat(g.NewName("one"), [], [1f])]);
+        var weights = g.Node("Div", [MaskAsFloat(g), g.Node("Unsqueeze", [divisor, g.Int64s(1)])]);
+        if (x.Compute != SafetensorsDType.F32)
+        {
+            weights = g.Node("Cast", [weights], attributes: Attr("to", (long)x.ComputeType));
+        }
+
+        var mean = g.Node("MatMul", [g.Node("Unsqueeze", [weights, g.Int64s(1)]), states]);
+        if (x.Compute != SafetensorsDType.F32)
+        {
+            mean = g.Node("Cast", [mean], attributes: Attr("to", (long)DataType.Float));
+        }
+
+        mean = g.Node("Squeeze", [mean, g.Int64s(1)]);
+        var positions = new long[c.HiddenSize];
+        for (var i = 0; i < positions.Length; i++)
+        {
+            positions[i] = i;
+        }
+
+        var keep = g.Node("Less", [g.Int64s(positions), g.Node("Unsqueeze", [RowDimensionsInput, g.Int64s(1)])]);
+        var kept = g.Node("Mul", [mean, g.Node("Cast", [keep], attributes: Attr("to", (long)DataType.Float))]);
+        var norm = g.Node("Sqrt", [g.Node("ReduceSum", [g.Node("Mul", [kept, kept]), g.Int64s(1)], attributes: Attr("keepdims", 1L))]);
+        g.Node("Div", [kept, g.Node("Max", [norm, g.AddFloat(g.NewName("epsilon"), [], [1e-12f])])], EmbeddingsOutput);
+    }
+
+    /// <summary>The attention mask as float32, shared by every node that needs it.</summary>
+    private static string MaskAsFloat(OnnxGraphWriter g) => g.Shared("mask_float", () => g.Node("Cast", ["attention_mask"], attributes: Attr("to", (long)DataType.Float)));
+
+    private static (string Cos, string Sin, string? Positions) BuildRope(BuildContext x, int maxPositions, string seqLen)
     {
         var g = x.Graph;
         var c = x.Config;
         var inv = c.ComputeInverseFrequencies();
         var half = inv.Length;
-        var fused = x.Variant == GraphVariant.Fused;
-        var width = fused ? half : 2 * half; // the plain graph multiplies whole heads, so halves are repeated
+        var plain = x.Variant == GraphVariant.Plain;
+        var width = plain ? 2 * half : half; // the plain graph multiplies whole heads, so halves are repeated
         var cos = new float[(long)maxPositions * width];
         var sin = new float[(long)maxPositions * width];
         for (var pos = 0; pos < maxPositions; pos++)
@@ -232,7 +278,7 @@ public static class LlamaOnnxBuilder
                 var (s, co) = Math.SinCos(angle);
                 cos[(pos * width) + i] = (float)co;
                 sin[(pos * width) + i] = (float)s;
-                if (!fused)
+                if (plain)
                 {
                     cos[(pos * width) + half + i] = (float)co;
                     sin[(pos * width) + half + i] = (float)s;
@@ -240,14 +286,12 @@ public static class LlamaOnnxBuilder
             }
         }
 
-        var cosTable = g.AddFloat("rope_cos", [maxPositions, width], cos);
-        var sinTable = g.AddFloat("rope_sin", [maxPositions, width], sin);
-        if (fused)
+        var cosTable = x.Values("rope_cos", [maxPositions, width], cos);
+        var sinTable = x.Values("rope_sin", [maxPositions, width], sin);
+        if (!plain)
         {
-            var seqScalar = g.Node("Squeeze", [seqLen, g.Int64s(0)]);
-            var range = g.Node("Range", [g.Node("Squeeze", [g.Int64s(0), g.Int64s(0)]), seqScalar, g.Node("Squeeze", [g.Int64s(1), g.Int64s(0)])]);
-            var positions = g.Node("Expand", [g.Node("Unsqueeze", [range, g.Int64s(0)]), idsShape]);
-            return (cosTable, sinTable, positions);
+            // RotaryEmbedding takes a 1-element position_ids as the first position of every row.
+            return (cosTable, sinTable, g.Int64s(0));
         }
 
         var cosS = g.Node("Slice", [cosTable, g.Int64s(0), seqLen, g.Int64s(0)]);
@@ -265,8 +309,9 @@ public static class LlamaOnnxBuilder
     private static (string Normed, string Residual) AddAndNorm(BuildContext x, string residual, string delta, string normWeight, float eps)
     {
         var g = x.Graph;
-        if (x.Variant == GraphVariant.Fused)
+        if (x.Variant != GraphVariant.Plain)
         {
+            // One kernel: residual + delta (kept as the next residual) and its RMSNorm.
             var normedName = g.NewName("skip_norm");
             var sumName = g.NewName("residual");
             g.NodeMulti("SkipSimplifiedLayerNormalization", [residual, delta, x.Norm(normWeight)], [normedName, string.Empty, string.Empty, sumName], MicrosoftDomain, Attr("epsilon", eps));
@@ -302,7 +347,7 @@ public static class LlamaOnnxBuilder
         return g.Node("MatMul", [merged, x.Linear(p + "self_attn.o_proj.weight")]);
     }
 
-    private static string FusedAttention(BuildContext x, string p, string input, (string Cos, string Sin, string? Positions) rope, string keyPaddingMask)
+    private static string FusedAttention(BuildContext x, string p, string input, (string Cos, string Sin, string? Positions) rope, string padding)
     {
         var g = x.Graph;
         var c = x.Config;
@@ -311,30 +356,40 @@ public static class LlamaOnnxBuilder
             attributes: [Attr("interleaved", 0L), Attr("num_heads", (long)c.NumHeads), Attr("rotary_embedding_dim", (long)c.HeadDim)]);
         k = g.Node("RotaryEmbedding", [k, rope.Positions!, rope.Cos, rope.Sin], domain: MicrosoftDomain,
             attributes: [Attr("interleaved", 0L), Attr("num_heads", (long)c.NumKeyValueHeads), Attr("rotary_embedding_dim", (long)c.HeadDim)]);
-        var group = c.NumHeads / c.NumKeyValueHeads;
-        if (group > 1)
+        var scale = (float)(1.0 / Math.Sqrt(c.HeadDim));
+        string context;
+        if (x.Variant == GraphVariant.Fused)
         {
-            // MultiHeadAttention wants as many key/value heads as query heads: repeat each KV head.
-            k = RepeatKvHeads3D(g, c, k, group);
-            v = RepeatKvHeads3D(g, c, v, group);
+            // ONNX Attention (opset 24): grouped-query attention on the 3-D [batch, sequence, heads × dim]
+            // projections as they are, bidirectional, keys beyond each row's length masked by nonpad_kv_seqlen.
+            context = g.Node("Attention", [q, k, v, string.Empty, string.Empty, string.Empty, padding],
+                attributes: [Attr("is_causal", 0L), Attr("q_num_heads", (long)c.NumHeads), Attr("kv_num_heads", (long)c.NumKeyValueHeads), Attr("scale", scale)]);
+        }
+        else
+        {
+            var group = c.NumHeads / c.NumKeyValueHeads;
+            if (group > 1)
+            {
+                // MultiHeadAttention wants as many key/value heads as query heads: repeat each KV head.
+                k = RepeatKvHeads3D(g, c, k, group);
+                v = RepeatKvHeads3D(g, c, v, group);
+            }
+
+            context = g.Node("MultiHeadAttention", [q, k, v, string.Empty, padding], domain: MicrosoftDomain,
+                attributes: [Attr("num_heads", (long)c.NumHeads), Attr("scale", scale)]);
         }
 
-        var context = g.Node("MultiHeadAttention", [q, k, v, string.Empty, keyPaddingMask], domain: MicrosoftDomain,
-            attributes: [Attr("num_heads", (long)c.NumHeads), Attr("scale", (float)(1.0 / Math.Sqrt(c.HeadDim)))]);
         return g.Node("MatMul", [context, x.Linear(p + "self_attn.o_proj.weight")]);
     }
 
-    private static (string Q, string K, string V) QkvProjection(BuildContext x, string p, string input)
-    {
-        var c = x.Config;
-        var qkvWeight = x.ConcatenatedLinear(p + "self_attn.qkv", [p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight"]);
-        var qkv = x.Graph.Node("MatMul", [input, qkvWeight]);
-        var q = x.Graph.NewName("q");
-        var k = x.Graph.NewName("k");
-        var v = x.Graph.NewName("v");
-        x.Graph.NodeMulti("Split", [qkv, x.Graph.Int64s(c.NumHeads * c.HeadDim, c.NumKeyValueHeads * c.HeadDim, c.NumKeyValueHeads * c.HeadDim)], [q, k, v], attributes: Attr("axis", -1L));
-        return (q, k, v);
-    }
+    /// <summary>
+    /// Q, K and V as three MatMuls of the same input: the attention takes them as separate tensors, and
+    /// one concatenated MatMul would need a Split, a copy of all three, per layer.
+    /// </summary>
+    private static (string Q, string K, string V) QkvProjection(BuildContext x, string p, string input) => (
+        x.Graph.Node("MatMul", [input, x.Linear(p + "self_attn.q_proj.weight")]),
+        x.Graph.Node("MatMul", [input, x.Linear(p + "self_attn.k_proj.weight")]),
+        x.Graph.Node("MatMul", [input, x.Linear(p + "self_attn.v_proj.weight")]));
 
     private static string ApplyRope(OnnxGraphWriter g, LlamaConfig c, string x4, string cos, string sin)
     {
@@ -359,15 +414,15 @@ public static class LlamaOnnxBuilder
         return g.Node("Reshape", [expanded, g.Int64s(0, 0, c.NumHeads * c.HeadDim)]);
     }
 
+    /// <summary>
+    /// SwiGLU: down(silu(gate(x)) × up(x)). Gate and up are separate MatMuls for the same reason as Q/K/V;
+    /// ONNX Runtime fuses x × Sigmoid(x) into one QuickGelu kernel.
+    /// </summary>
     private static string Mlp(BuildContext x, string p, string input)
     {
         var g = x.Graph;
-        var c = x.Config;
-        var gateUpWeight = x.ConcatenatedLinear(p + "mlp.gate_up", [p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"]);
-        var gateUp = g.Node("MatMul", [input, gateUpWeight]);
-        var gate = g.NewName("gate");
-        var up = g.NewName("up");
-        g.NodeMulti("Split", [gateUp, g.Int64s(c.IntermediateSize, c.IntermediateSize)], [gate, up], attributes: Attr("axis", -1L));
+        var gate = g.Node("MatMul", [input, x.Linear(p + "mlp.gate_proj.weight")]);
+        var up = g.Node("MatMul", [input, x.Linear(p + "mlp.up_proj.weight")]);
         var activated = g.Node("Mul", [g.Node("Mul", [gate, g.Node("Sigmoid", [gate])]), up]);
         return g.Node("MatMul", [activated, x.Linear(p + "mlp.down_proj.weight")]);
     }

@@ -10,9 +10,6 @@ namespace NvEmbed.InferenceWorker.Models.Onnx;
 /// </summary>
 public sealed class OnnxGraphWriter : IDisposable
 {
-    /// <summary>The ai.onnx opset the graphs use (IR version 10).</summary>
-    public const int OnnxOpset = 21;
-
     /// <summary>Alignment of tensors in the external data file: a page, so ONNX Runtime can map them.</summary>
     private const int ExternalAlignment = 4096;
 
@@ -20,6 +17,7 @@ public sealed class OnnxGraphWriter : IDisposable
     private readonly FileStream? _external;
     private readonly string? _externalName;
     private readonly Dictionary<string, string> _int64Constants = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _shared = new(StringComparer.Ordinal);
     private int _counter;
 
     /// <summary>Creates a writer; when <paramref name="externalDataPath"/> is set, initializers go to that file.</summary>
@@ -146,6 +144,19 @@ public sealed class OnnxGraphWriter : IDisposable
         return name;
     }
 
+    /// <summary>The value <paramref name="create"/> adds the first time <paramref name="key"/> is asked for; the same value after that.</summary>
+    public string Shared(string key, Func<string> create)
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        if (!_shared.TryGetValue(key, out var name))
+        {
+            name = create();
+            _shared[key] = name;
+        }
+
+        return name;
+    }
+
     /// <summary>An attribute of type INT.</summary>
     public static AttributeProto Attr(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
@@ -160,8 +171,8 @@ public sealed class OnnxGraphWriter : IDisposable
         return attribute;
     }
 
-    /// <summary>Wraps the graph into a model with the opsets it uses and writes it to <paramref name="path"/>.</summary>
-    public void Save(string path, IReadOnlyDictionary<string, string> metadata, bool usesMicrosoftDomain)
+    /// <summary>Wraps the graph into a model (IR version 10) importing ai.onnx <paramref name="opset"/> (and com.microsoft when used) and writes it to <paramref name="path"/>.</summary>
+    public void Save(string path, IReadOnlyDictionary<string, string> metadata, int opset, bool usesMicrosoftDomain)
     {
         _external?.Flush();
         var model = new ModelProto
@@ -171,7 +182,7 @@ public sealed class OnnxGraphWriter : IDisposable
             ProducerVersion = typeof(OnnxGraphWriter).Assembly.GetName().Version?.ToString() ?? "0",
             Graph = _graph,
         };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = OnnxOpset });
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = opset });
         if (usesMicrosoftDomain)
         {
             model.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });

@@ -38,7 +38,11 @@ public sealed unsafe class SafetensorsFile : IDisposable
     public static SafetensorsFile Open(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var length = new FileInfo(path).Length;
+
+        // NOTE: FileInfo.Length of a symbolic link is the link's own size; model folders are often links
+        // (the Hugging Face cache links snapshots to blobs), so measure the file the link leads to.
+        var info = new FileInfo(path);
+        var length = (info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info).Length;
         if (length < 8)
         {
             throw new ModelFormatException($"{path}: {length} bytes is too short for a safetensors file (an 8-byte header length comes first).");

@@ -23,7 +23,7 @@ public sealed class ReadyMadeOnnxTests
         LlamaOnnxBuilder.Build(ModelDirectory.Open(source), new LlamaOnnxBuildOptions { Variant = GraphVariant.Plain });
         var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(source, "onnx", "model.onnx")));
         MakeIdsInt32(model.Graph);
-        RemoveOutput(model.Graph, LlamaOnnxBuilder.EmbeddingsOutput);
+        ExposeHiddenStatesOnly(model.Graph);
         var export = temp.Combine("export");
         Directory.CreateDirectory(Path.Combine(export, "onnx"));
         File.WriteAllBytes(Path.Combine(export, "onnx", "model.onnx"), model.ToByteArray());
@@ -53,7 +53,8 @@ public sealed class ReadyMadeOnnxTests
     [Fact]
     public void Open_NimCustomModelPath_FeedsDimensionsAndReadsEmbeddings()
     {
-        // Arrange: embeddings = Slice(full, 0, dimensions) behind a dimensions input, as NIM custom models take it.
+        // Arrange: embeddings = Slice(full, 0, dimensions) behind a dimensions input, as NIM custom models
+        // take it (the built graph's row_dimensions become that one value for every row).
         using var temp = new TempDirectory();
         var source = ModelFiles.CreateTiny(temp.Combine("source"));
         LlamaOnnxBuilder.Build(ModelDirectory.Open(source), new LlamaOnnxBuildOptions { Variant = GraphVariant.Plain });
@@ -83,9 +84,8 @@ public sealed class ReadyMadeOnnxTests
         var source = ModelFiles.CreateTiny(temp.Combine("source"));
         LlamaOnnxBuilder.Build(ModelDirectory.Open(source), new LlamaOnnxBuildOptions { Variant = GraphVariant.Plain });
         var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(source, "onnx", "model.onnx")));
-        RemoveOutput(model.Graph, LlamaOnnxBuilder.EmbeddingsOutput);
-        model.Graph.Output[0].Name = "logits";
-        model.Graph.Node.Single(n => n.Output.Contains(LlamaOnnxBuilder.HiddenStatesOutput)).Output[0] = "logits";
+        model.Graph.Output.Single().Name = "logits";
+        model.Graph.Node.Single(n => n.Output.Contains(LlamaOnnxBuilder.EmbeddingsOutput)).Output[0] = "logits";
         var custom = temp.Combine("odd.onnx");
         File.WriteAllBytes(custom, model.ToByteArray());
 
@@ -137,11 +137,44 @@ public sealed class ReadyMadeOnnxTests
         graph.Input.Single(i => i.Name == "input_ids").Type.TensorType.ElemType = (int)TensorProto.Types.DataType.Int32;
     }
 
-    private static void RemoveOutput(GraphProto graph, string name) => graph.Output.Remove(graph.Output.Single(o => o.Name == name));
+    /// <summary>Makes last_hidden_state the only output and drops the nodes and inputs only the pooling used.</summary>
+    private static void ExposeHiddenStatesOnly(GraphProto graph)
+    {
+        var states = graph.Output.Single().Clone();
+        states.Name = LlamaOnnxBuilder.HiddenStatesValue;
+        states.Type.TensorType.Shape.Dim.Insert(1, new TensorShapeProto.Types.Dimension { DimParam = "sequence" });
+        graph.Output.Clear();
+        graph.Output.Add(states);
+        var needed = new HashSet<string>(StringComparer.Ordinal) { LlamaOnnxBuilder.HiddenStatesValue };
+        var kept = new List<NodeProto>();
+        foreach (var node in graph.Node.Reverse())
+        {
+            if (node.Output.Any(needed.Contains))
+            {
+                kept.Add(node);
+                needed.UnionWith(node.Input);
+            }
+        }
+
+        kept.Reverse();
+        graph.Node.Clear();
+        graph.Node.AddRange(kept);
+        foreach (var unused in graph.Input.Where(i => !needed.Contains(i.Name)).ToList())
+        {
+            graph.Input.Remove(unused);
+        }
+    }
 
     private static void AddDimensionsInput(GraphProto graph)
     {
         graph.Node.Single(n => n.Output.Contains(LlamaOnnxBuilder.EmbeddingsOutput)).Output[0] = "embeddings_full";
+        graph.Input.Remove(graph.Input.Single(i => i.Name == LlamaOnnxBuilder.RowDimensionsInput));
+        var idsShape = new NodeProto { OpType = "Shape", Name = "ids_shape", Input = { "input_ids" }, Output = { "ids_shape" } };
+        var batch = new NodeProto { OpType = "Slice", Name = "batch_size", Input = { "ids_shape", "slice_start", "slice_axis" }, Output = { "batch_size" } };
+        var rows = new NodeProto { OpType = "Expand", Name = "row_dimensions", Input = { "dimensions", "batch_size" }, Output = { LlamaOnnxBuilder.RowDimensionsInput } };
+        graph.Node.Insert(0, rows);
+        graph.Node.Insert(0, batch);
+        graph.Node.Insert(0, idsShape);
         var shape = new TensorShapeProto();
         shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = 1 });
         graph.Input.Add(new ValueInfoProto

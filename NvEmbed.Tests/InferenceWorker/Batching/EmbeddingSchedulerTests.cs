@@ -269,6 +269,94 @@ public class EmbeddingSchedulerTests
     }
 
     [Fact]
+    public async Task EmbedAsync_OutOfMemoryDownToSmallBatches_SplitsUntilTheyFitAndLowersTheBudget()
+    {
+        // Arrange: any batch over 50 padded tokens "runs out of device memory"; 8 sequences of 40 share a batch.
+        var backend = new TestBackend
+        {
+            Gate = new ManualResetEventSlim(false),
+            FailWhen = b => b.Rows * b.SequenceLength > 50 ? new InvalidOperationException("CUDA failure 2: out of memory") : null,
+        };
+        await using var harness = new SchedulerHarness(new SchedulerOptions { MaxBatchTokens = 400 }, backend);
+        var first = harness.EmbedAsync([[1]]);
+        Assert.True(await backend.RunStarted.WaitAsync(s_timeout));
+        var random = new Random(5);
+        var sequences = Enumerable.Range(0, 8).Select(_ => SchedulerHarness.RandomSequence(random, 40)).ToArray();
+        var queued = sequences.Select(s => harness.EmbedAsync([s])).ToArray();
+
+        // Act
+        backend.Gate.Set();
+        var results = await Task.WhenAll(queued).WaitAsync(s_timeout);
+        var failedBefore = backend.Batches.Count;
+        var later = await Task.WhenAll(sequences.Take(4).Select(s => harness.EmbedAsync([s]))).WaitAsync(s_timeout);
+
+        // Assert: 320 tokens → 2 × 160 → 4 × 80 → 8 × 40 all served; the budget is down to 40 (half of 80),
+        // so later sequences run one per batch without another out-of-memory.
+        for (var i = 0; i < sequences.Length; i++)
+        {
+            SchedulerHarness.AssertClose(harness.Expected(sequences[i], 8, true), SchedulerHarness.Decode(results[i].Vectors[0]));
+        }
+
+        Assert.Equal(7, harness.Metrics.Sum("nvembed.worker.batch.retried"));
+        Assert.Equal(7, harness.Metrics.Sum("nvembed.worker.out_of_memory"));
+        Assert.Equal(0, harness.Metrics.Sum("nvembed.worker.failed"));
+        Assert.Equal(40, harness.Scheduler.BatchTokens);
+        Assert.Equal(4, later.Length);
+        Assert.All(backend.Batches.Skip(failedBefore), b => Assert.Equal(1, b.Rows));
+        Assert.Contains(harness.Logger.Entries, e => e.Message.Contains("at most 40 tokens", StringComparison.Ordinal));
+        await first.WaitAsync(s_timeout);
+    }
+
+    [Fact]
+    public async Task WarmUp_OversizedBudget_LowersItUntilTheWarmUpBatchFits()
+    {
+        // Arrange: the device "holds" 600 padded tokens; the budget asks for 4096.
+        var backend = new TestBackend(maxTokens: 512)
+        {
+            FailWhen = b => b.Rows * b.SequenceLength > 600 ? new InvalidOperationException("BFCArena: Failed to allocate memory for requested buffer") : null,
+        };
+        using var metrics = new MetricCapture();
+        var scheduler = new EmbeddingScheduler([backend], new SchedulerOptions { MaxBatchTokens = 4096 }, new SchedulerMetrics(metrics.Factory), new CapturingLogger<EmbeddingScheduler>());
+
+        // Act
+        scheduler.WarmUp();
+        await scheduler.DisposeAsync().AsTask().WaitAsync(s_timeout);
+
+        // Assert: 8, 4 and 2 rows of 512 ran out of memory (budget 4096 → 2048 → 1024 → 512); 1 × 512 ran.
+        Assert.Equal(512, scheduler.BatchTokens);
+        Assert.Equal((1, 512, 512), Assert.Single(backend.Batches));
+        Assert.Equal(3, metrics.Sum("nvembed.worker.out_of_memory"));
+    }
+
+    [Fact]
+    public async Task EmbedAsync_BackendCutsDimensions_GetsEachRowsSizeAndTheCallerGetsThatCut()
+    {
+        // Arrange: a backend that cuts and renormalises rows itself, like the built graph.
+        var backend = new TestBackend(appliesDimensions: true) { Gate = new ManualResetEventSlim(false) };
+        await using var harness = new SchedulerHarness(new SchedulerOptions(), backend);
+        var first = harness.EmbedAsync([[1]]);
+        Assert.True(await backend.RunStarted.WaitAsync(s_timeout));
+        int[] a = [4, 5, 6];
+        int[] b = [7, 8];
+        var small = harness.EmbedAsync([a], dimensions: 3);
+        var full = harness.EmbedAsync([b]);
+        var raw = harness.EmbedAsync([a], dimensions: 3, normalize: false);
+
+        // Act
+        backend.Gate.Set();
+        var results = await Task.WhenAll(small, full, raw).WaitAsync(s_timeout);
+
+        // Assert: sizes 3, 8 and (unnormalised: the full size, then sliced) 8 went to the backend.
+        var sizes = backend.Dimensions.Last();
+        Assert.Equal([3, 8, 8], sizes.Order().ToArray());
+        SchedulerHarness.AssertClose(harness.Expected(a, 3, normalize: true), SchedulerHarness.Decode(results[0].Vectors[0]));
+        SchedulerHarness.AssertClose(harness.Expected(b, 8, normalize: true), SchedulerHarness.Decode(results[1].Vectors[0]));
+        var fullA = harness.Expected(a, 8, normalize: true);
+        SchedulerHarness.AssertClose(fullA[..3], SchedulerHarness.Decode(results[2].Vectors[0]));
+        await first.WaitAsync(s_timeout);
+    }
+
+    [Fact]
     public async Task EmbedAsync_TwoSessions_BothServeAndNeverRunTwoBatchesAtOnce()
     {
         // Arrange

@@ -13,10 +13,13 @@ public sealed class TestBackend : IEmbeddingBackend
 {
     private int _inside;
 
-    public TestBackend(int hiddenSize = 8, int maxTokens = 512, bool outputsNormalized = false)
+    public TestBackend(int hiddenSize = 8, int maxTokens = 512, bool outputsNormalized = false, bool appliesDimensions = false)
     {
-        Info = new BackendInfo(hiddenSize, maxTokens, "fp32", "test", outputsNormalized);
+        Info = new BackendInfo(hiddenSize, maxTokens, "fp32", "test", outputsNormalized || appliesDimensions, appliesDimensions);
     }
+
+    /// <summary>The row dimensions of every batch run (empty when none were passed).</summary>
+    public ConcurrentQueue<int[]> Dimensions { get; } = new();
 
     public BackendInfo Info { get; }
 
@@ -93,8 +96,22 @@ public sealed class TestBackend : IEmbeddingBackend
                 }
 
                 real += lengths[r];
-                Pool(row[..lengths[r]], pooled.Slice(r * Info.HiddenSize, Info.HiddenSize));
+                var vector = pooled.Slice(r * Info.HiddenSize, Info.HiddenSize);
+                Pool(row[..lengths[r]], vector);
+                if (Info.OutputsNormalized)
+                {
+                    // Like the built graph: keep the row's first d values, normalise them, zero the rest.
+                    var keep = Info.AppliesDimensions && !batch.Dimensions.IsEmpty ? batch.Dimensions.Span[r] : Info.HiddenSize;
+                    vector[keep..].Clear();
+                    var norm = MathF.Sqrt(TensorPrimitivesSumOfSquares(vector));
+                    for (var j = 0; j < keep; j++)
+                    {
+                        vector[j] /= norm;
+                    }
+                }
             }
+
+            Dimensions.Enqueue(batch.Dimensions.ToArray());
 
             Batches.Enqueue((batch.Rows, batch.SequenceLength, real));
         }
@@ -121,6 +138,17 @@ public sealed class TestBackend : IEmbeddingBackend
     public void Dispose()
     {
         Gate = null;
+    }
+
+    private static float TensorPrimitivesSumOfSquares(ReadOnlySpan<float> values)
+    {
+        var sum = 0f;
+        foreach (var v in values)
+        {
+            sum += v * v;
+        }
+
+        return sum;
     }
 
     private static void Pool(ReadOnlySpan<long> ids, Span<float> output)

@@ -6,9 +6,16 @@ using Xunit.Abstractions;
 namespace NvEmbed.Tests.InferenceWorker.Models;
 
 /// <summary>
-/// ONNX Runtime running the built graph against the plain C# reference forward pass, over the same
-/// safetensors: every sequence length × weight precision × graph variant the issue names.
+/// ONNX Runtime's CPU provider running the built graphs against the plain C# reference forward pass, over
+/// the same safetensors: every sequence length × graph variant in float32, and the float16 graphs.
 /// </summary>
+/// <remarks>
+/// NOTE: the CPU provider has no kernel for some float16 nodes (MatMul among them on x86) and widens those
+/// to float32 around the node (ONNX Runtime's cast insertion); it has no bfloat16 MatMul at all, so bf16
+/// graphs are checked here by their structure (<see cref="LlamaOnnxGraphStructureTests"/>) and by
+/// <c>CudaBackendTests</c> on a GPU. The float16 runs here check the 16-bit graph's wiring and the
+/// rounding of its weights, rotary tables and activations where the CPU keeps them 16-bit.
+/// </remarks>
 public sealed class LlamaOnnxAgreementTests(TinyModelFixture fixture, ITestOutputHelper output) : IClassFixture<TinyModelFixture>
 {
     public static TheoryData<int, string, GraphVariant> Cases()
@@ -16,13 +23,13 @@ public sealed class LlamaOnnxAgreementTests(TinyModelFixture fixture, ITestOutpu
         var data = new TheoryData<int, string, GraphVariant>();
         foreach (var length in new[] { 1, 7, 128, 1024 })
         {
-            foreach (var precision in new[] { "fp32", "fp16", "bf16" })
+            foreach (var variant in new[] { GraphVariant.Plain, GraphVariant.Fused, GraphVariant.FusedMha })
             {
-                foreach (var variant in new[] { GraphVariant.Plain, GraphVariant.Fused })
-                {
-                    data.Add(length, precision, variant);
-                }
+                data.Add(length, "fp32", variant);
             }
+
+            data.Add(length, "fp16", GraphVariant.Fused);
+            data.Add(length, "fp16", GraphVariant.FusedMha);
         }
 
         return data;
@@ -47,12 +54,14 @@ public sealed class LlamaOnnxAgreementTests(TinyModelFixture fixture, ITestOutpu
     }
 
     [Theory]
-    [InlineData(GraphVariant.Plain)]
-    [InlineData(GraphVariant.Fused)]
-    public void Run_SequencePaddedInsideBatch_GivesSameVectorAsAlone(GraphVariant variant)
+    [InlineData(GraphVariant.Plain, "fp32")]
+    [InlineData(GraphVariant.Fused, "fp32")]
+    [InlineData(GraphVariant.FusedMha, "fp32")]
+    [InlineData(GraphVariant.Fused, "fp16")]
+    public void Run_SequencePaddedInsideBatch_GivesSameVectorAsAlone(GraphVariant variant, string precision)
     {
         // Arrange: three rows of lengths 7, 128 and 1, padded to 128 with id 0.
-        var backend = fixture.Backend("fp32", variant);
+        var backend = fixture.Backend(precision, variant);
         int[] lengths = [7, 128, 1];
         const int width = 128;
         var ids = new long[lengths.Length * width];
@@ -74,23 +83,64 @@ public sealed class LlamaOnnxAgreementTests(TinyModelFixture fixture, ITestOutpu
             var alone = TinyModelFixture.EmbedAlone(backend, rows[r]);
             var inBatch = batched.AsSpan(r * hidden, hidden);
             Assert.True(VectorMath.Cosine(inBatch, alone) >= 0.99999, $"row {r}: cosine {VectorMath.Cosine(inBatch, alone)}");
-            Assert.True(VectorMath.MaxAbsDifference(inBatch, alone) < 1e-5, $"row {r}: max difference {VectorMath.MaxAbsDifference(inBatch, alone)}");
+            Assert.True(VectorMath.MaxAbsDifference(inBatch, alone) < (precision == "fp32" ? 1e-5 : 1e-3), $"row {r}: max difference {VectorMath.MaxAbsDifference(inBatch, alone)}");
         }
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(7)]
-    [InlineData(128)]
-    [InlineData(1024)]
-    public void Run_FusedGraph_AgreesWithPlainGraph(int length)
+    [InlineData(GraphVariant.Fused)]
+    [InlineData(GraphVariant.Plain)]
+    public void Run_RowDimensions_CutsAndRenormalisesEachRowInsideTheGraph(GraphVariant variant)
+    {
+        // Arrange: the same sequence three times, asking for 16, 64 (the full size) and 5 dimensions.
+        var backend = fixture.Backend("fp32", variant);
+        var ids = TinyModelFixture.IdsOfLength(9);
+        int[] dimensions = [16, 64, 5];
+        var batch = new long[3 * ids.Length];
+        for (var r = 0; r < 3; r++)
+        {
+            ids.CopyTo(batch, r * ids.Length);
+        }
+
+        var hidden = backend.Info.HiddenSize;
+        var pooled = new float[3 * hidden];
+        var full = TinyModelFixture.EmbedAlone(backend, ids);
+
+        // Act
+        backend.Run(new BackendBatch(3, ids.Length, batch, new[] { ids.Length, ids.Length, ids.Length }, dimensions), pooled);
+
+        // Assert: the first d values are the full vector's first d renormalised, the rest zero.
+        Assert.True(backend.Info.AppliesDimensions);
+        for (var r = 0; r < 3; r++)
+        {
+            var row = pooled.AsSpan(r * hidden, hidden);
+            var expected = full.AsSpan(0, dimensions[r]).ToArray();
+            var norm = MathF.Sqrt(expected.Sum(v => v * v));
+            for (var i = 0; i < expected.Length; i++)
+            {
+                expected[i] /= norm;
+            }
+
+            Assert.True(VectorMath.MaxAbsDifference(row[..dimensions[r]], expected) < 1e-5, $"row {r}: max difference {VectorMath.MaxAbsDifference(row[..dimensions[r]], expected)}");
+            Assert.All(row[dimensions[r]..].ToArray(), v => Assert.Equal(0f, v));
+        }
+    }
+
+    [Theory]
+    [InlineData(1, GraphVariant.Fused)]
+    [InlineData(7, GraphVariant.Fused)]
+    [InlineData(128, GraphVariant.Fused)]
+    [InlineData(1024, GraphVariant.Fused)]
+    [InlineData(128, GraphVariant.FusedMha)]
+    [InlineData(1024, GraphVariant.FusedMha)]
+    public void Run_FusedGraph_AgreesWithPlainGraph(int length, GraphVariant variant)
     {
         // Arrange
         var ids = TinyModelFixture.IdsOfLength(length);
 
         // Act
         var plain = TinyModelFixture.EmbedAlone(fixture.Backend("fp32", GraphVariant.Plain), ids);
-        var fused = TinyModelFixture.EmbedAlone(fixture.Backend("fp32", GraphVariant.Fused), ids);
+        var fused = TinyModelFixture.EmbedAlone(fixture.Backend("fp32", variant), ids);
 
         // Assert
         Assert.True(VectorMath.Cosine(fused, plain) >= 0.99999, $"cosine {VectorMath.Cosine(fused, plain)}");

@@ -114,4 +114,28 @@ public sealed class LlamaOnnxBuilderTests
         Assert.Equal("fused", OnnxBuildManifest.TryLoad(Path.Combine(dir, "onnx"))!.Variant);
         Assert.Equal(TinyModelFixture.Spec.HiddenSize, backend.Info.HiddenSize);
     }
+
+    [Fact]
+    public void Build_ModelFilesAreSymbolicLinks_BuildsLikeTheFilesThemselves()
+    {
+        // Arrange: a folder of links to another model's files, as the Hugging Face cache lays snapshots out.
+        using var temp = new TempDirectory();
+        var real = ModelFiles.CreateTiny(temp.Combine("real"));
+        var linked = temp.Combine("linked");
+        Directory.CreateDirectory(linked);
+        foreach (var file in Directory.GetFiles(real))
+        {
+            File.CreateSymbolicLink(Path.Combine(linked, Path.GetFileName(file)), file);
+        }
+
+        var ids = VectorMath.RandomIds(11, TinyModelFixture.Spec.VocabSize, 5);
+
+        // Act
+        using var a = OnnxBackend.Open(ModelDirectory.Open(real), new OnnxBackendOptions());
+        using var b = OnnxBackend.Open(ModelDirectory.Open(linked), new OnnxBackendOptions());
+
+        // Assert
+        Assert.Equal(TinyModelFixture.EmbedAlone(a, ids), TinyModelFixture.EmbedAlone(b, ids));
+        Assert.True(File.Exists(Path.Combine(linked, "onnx", "model.onnx")));
+    }
 }

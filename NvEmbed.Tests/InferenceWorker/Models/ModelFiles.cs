@@ -14,6 +14,18 @@ internal static class ModelFiles
         return directory;
     }
 
+    /// <summary>A copy of the files (not the onnx/ folder) of <paramref name="source"/> in <paramref name="directory"/>.</summary>
+    public static string CopyOf(string source, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        foreach (var file in Directory.GetFiles(source))
+        {
+            File.Copy(file, Path.Combine(directory, Path.GetFileName(file)));
+        }
+
+        return directory;
+    }
+
     /// <summary>
     /// Rewrites model.safetensors keeping each tensor that <paramref name="change"/> returns (possibly
     /// reshaped) and dropping those it returns null for.

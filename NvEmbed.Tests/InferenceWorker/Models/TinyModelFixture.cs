@@ -57,14 +57,7 @@ public sealed class TinyModelFixture : IDisposable
         {
             return _backends.GetOrAdd(precision + "-" + variant, key =>
             {
-                var directory = _root.Combine(key);
-                Directory.CreateDirectory(directory);
-                foreach (var file in Directory.GetFiles(SourceDirectory))
-                {
-                    File.Copy(file, Path.Combine(directory, Path.GetFileName(file)));
-                }
-
-                var model = ModelDirectory.Open(directory);
+                var model = ModelDirectory.Open(ModelFiles.CopyOf(SourceDirectory, _root.Combine(key)));
                 return OnnxBackend.Open(model, new OnnxBackendOptions { Precision = precision, GraphVariant = variant, IntraOpThreads = 2 });
             });
         }
@@ -77,6 +70,9 @@ public sealed class TinyModelFixture : IDisposable
         backend.Run(new BackendBatch(1, ids.Length, ids, new[] { ids.Length }), pooled);
         return pooled;
     }
+
+    /// <summary>The built graph's path for <paramref name="precision"/> and <paramref name="variant"/> (built on first use).</summary>
+    public string GraphPath(string precision, GraphVariant variant) => Backend(precision, variant).ModelPath;
 
     public void Dispose()
     {
