@@ -1,8 +1,12 @@
 using NvEmbed.AppHost;
-using NvEmbed.AppHost.Hosting;
 
-// `dotnet run --project NvEmbed.AppHost` starts the whole topology (see NvEmbedTopology.cs);
-// `-- --publisher manifest --output-path aspire-manifest.json` writes its deployment manifest instead.
-var builder = DistributedApplicationBuilder.Create(args);
+// `dotnet run --project NvEmbed.AppHost` starts the topology (NvEmbedTopology.cs) and the Aspire dashboard
+// (NVEMBED_DASHBOARD=false leaves the dashboard out); `-- --publisher manifest --output-path ../aspire-manifest.json`
+// writes its deployment manifest instead.
+var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOptions
+{
+    Args = args,
+    DisableDashboard = string.Equals(Environment.GetEnvironmentVariable("NVEMBED_DASHBOARD"), "false", StringComparison.OrdinalIgnoreCase),
+});
 NvEmbedTopology.Add(builder);
-return await builder.Build().RunAsync();
+builder.Build().Run();

@@ -13,6 +13,28 @@ public sealed class GatewayOptions
     public int Port { get; set; } = 8000;
 
     /// <summary>
+    /// Port of the public gRPC endpoint (HTTP/2 cleartext; the Api's KServe v2 surface) when no Kestrel endpoint is
+    /// configured. Default 8001, the NIM's (<c>NIM_GRPC_API_PORT</c>).
+    /// </summary>
+    public int GrpcPort { get; set; } = 8001;
+
+    /// <summary>
+    /// The Api's end-to-end limit of one request, in seconds (<c>NIM_SERVER_REQUEST_TIMEOUT_S</c>, which the Api reads
+    /// too). Default 120, the NIM's. The gateway waits <see cref="TimeoutMarginSeconds"/> longer, so a slow request gets
+    /// the Api's NIM-shaped 503, never the gateway's 504.
+    /// </summary>
+    public double ApiRequestTimeoutSeconds { get; set; } = 120;
+
+    /// <summary>
+    /// Seconds the gateway waits beyond <see cref="ApiRequestTimeoutSeconds"/> before it gives up on an Api replica.
+    /// Default 10: the Api answers within milliseconds of its own deadline; the rest covers a loaded machine.
+    /// </summary>
+    public double TimeoutMarginSeconds { get; set; } = 10;
+
+    /// <summary>How long the gateway waits for an Api replica's answer: the Api's limit plus the margin.</summary>
+    public TimeSpan ProxyTimeout => TimeSpan.FromSeconds(ApiRequestTimeoutSeconds + TimeoutMarginSeconds);
+
+    /// <summary>
     /// Largest request body accepted, in bytes; larger gets 413. Default 10 MiB: a full batch of
     /// 8192-token inputs (~30 KB each) fits many times over, and TEI's default is 2 MB
     /// (<c>NIM_SERVER_HTTP_BODY_LIMIT_BYTES</c>).

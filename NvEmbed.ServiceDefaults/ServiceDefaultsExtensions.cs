@@ -1,24 +1,26 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NvEmbed.ServiceDefaults.Hosting;
-using NvEmbed.ServiceDefaults.Metrics;
 using NvEmbed.ServiceDefaults.Telemetry;
 
 namespace NvEmbed.ServiceDefaults;
 
-/// <summary>What every NvEmbed service shares: logging, telemetry, health endpoints and Prometheus metrics.</summary>
+/// <summary>
+/// What every NvEmbed service shares, the Aspire way (as the Aspire service-defaults template): logging, OpenTelemetry
+/// (OTLP to the dashboard under the AppHost, or to <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>), service discovery, health
+/// endpoints and Prometheus text metrics.
+/// </summary>
 public static class ServiceDefaultsExtensions
 {
-    /// <summary>Health checks tagged with this run only for /health/ready.</summary>
+    /// <summary>Health checks tagged with this run only for the readiness routes.</summary>
     public const string ReadyTag = "ready";
 
-    /// <summary>Adds logging conventions, OpenTelemetry (OTLP when configured), health checks and the metrics registry.</summary>
+    /// <summary>Adds logging conventions, OpenTelemetry, service discovery, health checks and the idle memory trim.</summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
@@ -26,32 +28,40 @@ public static class ServiceDefaultsExtensions
         builder.ConfigureLogging();
         builder.AddNvEmbedTelemetry();
         builder.Services.AddHealthChecks();
-        builder.Services.AddSingleton(sp => new PrometheusMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
-        builder.Services.AddHostedService<MetricsCollectionStarter>();
-        builder.Services.AddHostedService<ParentProcessWatcher>();
+
+        // Resolves http://<service> from services__<service>__<endpoint>__<i> (the AppHost's variables) for HttpClients.
+        // NOTE: no standard resilience handler on every HttpClient (the template's): its 10 s attempt timeout and
+        // retries would cut and repeat embedding calls that legitimately run longer; the Api's clients retry on their own.
+        builder.Services.AddServiceDiscovery();
+        builder.Services.ConfigureHttpClientDefaults(http => http.AddServiceDiscovery());
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(8));
+        builder.Services.AddHostedService<IdleMemoryTrimmer>();
         return builder;
     }
 
     /// <summary>
-    /// Maps <c>{prefix}/health/live</c> (the process answers), <c>{prefix}/health/ready</c> (every
-    /// check tagged <see cref="ReadyTag"/> passes) and <c>{prefix}/metrics</c> (Prometheus text).
+    /// Maps <c>{prefix}/health/live</c> and <c>{prefix}/alive</c> (the process answers), <c>{prefix}/health/ready</c>
+    /// and <c>{prefix}/health</c> (every check tagged <see cref="ReadyTag"/> passes; Aspire's names) and
+    /// <c>{prefix}/metrics</c> (Prometheus text).
     /// </summary>
     public static IEndpointRouteBuilder MapDefaultEndpoints(this IEndpointRouteBuilder app, string prefix = "")
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapHealthChecks(prefix + "/health/live", new() { Predicate = _ => false });
-        app.MapHealthChecks(prefix + "/health/ready", new() { Predicate = c => c.Tags.Contains(ReadyTag) });
-        app.MapGet(prefix + "/metrics", WriteMetricsAsync);
+        var live = new HealthCheckOptions { Predicate = _ => false };
+        var ready = new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag) };
+        app.MapHealthChecks(prefix + "/health/live", live);
+        app.MapHealthChecks(prefix + "/alive", live);
+        app.MapHealthChecks(prefix + "/health/ready", ready);
+        app.MapHealthChecks(prefix + "/health", ready);
+        app.MapMetrics(prefix + "/metrics");
         return app;
     }
 
-    /// <summary>Writes the process's metrics in the Prometheus text format.</summary>
-    public static async Task WriteMetricsAsync(HttpContext context)
+    /// <summary>Serves the process's metrics in the Prometheus text format at <paramref name="path"/>.</summary>
+    public static IEndpointConventionBuilder MapMetrics(this IEndpointRouteBuilder app, string path)
     {
-        var metrics = context.RequestServices.GetRequiredService<PrometheusMetrics>();
-        context.Response.ContentType = PrometheusMetrics.ContentType;
-        await metrics.WriteAsync(context.Response.BodyWriter, context.RequestAborted);
+        ArgumentNullException.ThrowIfNull(app);
+        return app.MapPrometheusScrapingEndpoint(path);
     }
 
     // NIM_LOG_LEVEL / LOG_LEVEL set the minimum level (NIM names: DEBUG, INFO, WARNING, ERROR, CRITICAL);

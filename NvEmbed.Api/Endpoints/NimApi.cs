@@ -37,7 +37,7 @@ public static class NimApi
         app.MapGet("/v1/license", LicenseAsync).WithMetadata(ErrorSurface.Nim);
         // NOTE: the process's metrics (ServiceDefaults' Prometheus registry, which includes the NvEmbed.Api meter);
         // MapDefaultEndpoints serves the same text at /metrics, TEI's route.
-        app.MapGet("/v1/metrics", ServiceDefaultsExtensions.WriteMetricsAsync).WithMetadata(ErrorSurface.Nim);
+        app.MapMetrics("/v1/metrics").WithMetadata(ErrorSurface.Nim);
         return app;
     }
 

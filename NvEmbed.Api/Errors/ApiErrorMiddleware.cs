@@ -53,10 +53,15 @@ public sealed class ApiErrorMiddleware
         {
             await WriteAsync(context, GrpcErrors.Translate(ex, "backend"));
         }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // Kestrel's own limit (a chunked body): the same answer as a declared length over the limit.
+            var message = $"The request body exceeds the limit of {_options.CurrentValue.MaxRequestBodyBytes} bytes.";
+            await WriteAsync(context, new ApiException(ApiErrorKind.PayloadTooLarge, message, innerException: ex));
+        }
         catch (BadHttpRequestException ex)
         {
-            var kind = ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? ApiErrorKind.PayloadTooLarge : ApiErrorKind.Validation;
-            await WriteAsync(context, new ApiException(kind, ex.Message, innerException: ex));
+            await WriteAsync(context, new ApiException(ApiErrorKind.Validation, ex.Message, innerException: ex));
         }
         catch (Exception ex)
         {

@@ -3,8 +3,8 @@ using System.Diagnostics.Metrics;
 namespace NvEmbed.Api.Metrics;
 
 /// <summary>
-/// The Api's instruments (meter <c>NvEmbed.Api</c>). ServiceDefaults' Prometheus registry exposes them on /metrics and
-/// /v1/metrics; OpenTelemetry exports them over OTLP when configured.
+/// The Api's instruments (meter <c>NvEmbed.Api</c>). ServiceDefaults' OpenTelemetry Prometheus exporter serves them on
+/// /metrics and /v1/metrics, and OTLP carries them to the dashboard or <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>.
 /// </summary>
 public sealed class ApiMetrics
 {

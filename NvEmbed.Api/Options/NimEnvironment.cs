@@ -7,7 +7,7 @@ namespace NvEmbed.Api.Options;
 /// matching <c>Api:*</c> key unless that key is set explicitly.
 /// </summary>
 /// <remarks>
-/// Read elsewhere (not by the Api): <c>NIM_HTTP_API_PORT</c> (the gateway), <c>NIM_TRITON_GRPC_PORT</c>,
+/// Read elsewhere (not by the Api): <c>NIM_HTTP_API_PORT</c>, <c>NIM_GRPC_API_PORT</c> (the AppHost and the gateway),
 /// <c>NIM_CUSTOM_MODEL</c>, <c>NIM_CACHE_PATH</c>, <c>NIM_SERVER_MAX_WAIT_MS</c>, <c>NIM_PIPELINE_MAX_BATCH_SIZE</c> (the worker)
 /// (the worker and the AppHost); <c>NIM_LOG_LEVEL</c>, <c>LOG_LEVEL</c>, <c>NIM_JSONL_LOGGING</c> (ServiceDefaults, for
 /// every service). <c>NGC_API_KEY</c> is accepted and unused.

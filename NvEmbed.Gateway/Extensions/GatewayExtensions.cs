@@ -1,34 +1,52 @@
-using System.Text.Json;
+using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
-using Yarp.ReverseProxy.Forwarder;
+using NvEmbed.Gateway.Proxy;
+using Yarp.ReverseProxy.Health;
 
 namespace NvEmbed.Gateway.Extensions;
 
-/// <summary>Wires the edge proxy: Api destinations, API key, body limit, admission limit and JSON errors.</summary>
+/// <summary>Wires the edge proxy: Api destinations from service discovery, health, API key, body limit, admission limit, errors.</summary>
 public static class GatewayExtensions
 {
-    /// <summary>Adds YARP with the Api replicas found in <c>services__api__http__N</c>, and the gateway's policies.</summary>
+    /// <summary>The clusters of appsettings.json: the Api's HTTP endpoints and its gRPC (KServe) endpoints.</summary>
+    private static readonly string[] s_clusters = ["api", "api-grpc"];
+
+    /// <summary>
+    /// Adds YARP with the "ReverseProxy" configuration; its destinations <c>http://api</c> and <c>http://_grpc.api</c> are
+    /// resolved by service discovery into one destination per Api replica (<c>services__api__http__N</c>,
+    /// <c>services__api__grpc__N</c>), and the gateway's policies.
+    /// </summary>
     public static WebApplicationBuilder AddGatewayServices(this WebApplicationBuilder builder)
     {
+        ArgumentNullException.ThrowIfNull(builder);
         var configuration = builder.Configuration;
         configuration.AddInMemoryCollection(NimEnvironment(configuration));
-        configuration.AddInMemoryCollection(ApiDestinations(configuration));
 
         builder.Services.AddOptions<GatewayOptions>()
             .BindConfiguration(GatewayOptions.SectionName)
             .Validate(o => o.MaxRequestBodyBytes > 0 && o.MaxConcurrentRequests > 0, "Gateway limits must be positive.")
+            .Validate(o => o.ApiRequestTimeoutSeconds > 0 && o.TimeoutMarginSeconds >= 0, "Gateway timeouts must be positive.")
             .ValidateOnStart();
 
         var options = configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
+        configuration.AddInMemoryCollection(ProxyTimeouts(options));
         if (!HasKestrelEndpoints(configuration))
         {
-            builder.WebHost.ConfigureKestrel(k => k.ListenAnyIP(options.Port));
+            builder.WebHost.ConfigureKestrel(k =>
+            {
+                k.ListenAnyIP(options.Port);
+                k.ListenAnyIP(options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            });
         }
 
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
-        builder.Services.AddReverseProxy().LoadFromConfig(configuration.GetSection("ReverseProxy"));
+        builder.Services.AddReverseProxy()
+            .LoadFromConfig(configuration.GetSection("ReverseProxy"))
+            .AddServiceDiscoveryDestinationResolver();
+        builder.Services.AddSingleton<IPassiveHealthCheckPolicy, ConnectFailureHealthPolicy>();
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(_ => RateLimitPartition.GetConcurrencyLimiter(
@@ -36,20 +54,32 @@ public static class GatewayExtensions
             limiter.OnRejected = (context, cancellationToken) =>
             {
                 context.HttpContext.Response.Headers.RetryAfter = "1";
-                return new ValueTask(WriteErrorAsync(
+                return new ValueTask(ProxyErrors.WriteAsync(
                     context.HttpContext, StatusCodes.Status429TooManyRequests, "Too many concurrent requests; retry later.", cancellationToken));
             };
         });
         return builder;
     }
 
-    /// <summary>Maps the health route of the gateway itself and the proxy.</summary>
+    /// <summary>Maps the proxy behind the API key, body limit and admission limit.</summary>
     public static WebApplication MapGateway(this WebApplication app)
     {
+        ArgumentNullException.ThrowIfNull(app);
         var options = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
         app.Use((context, next) => CheckApiKeyAndSize(context, next, options));
         app.UseRateLimiter();
-        app.MapReverseProxy(proxy => proxy.Use(WriteProxyErrorsAsJson));
+
+        // NOTE: a pipeline given to MapReverseProxy replaces YARP's default one, so session affinity, load balancing and
+        // passive health must be added back here; without them every request went to a random replica and a dead one
+        // was never taken out ("More than one destination available ... Choosing randomly").
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.Use(ProxyErrors.WriteForwarderErrorsAsync);
+            proxy.Use(ConnectFailureRetry.InvokeAsync);
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
         return app;
     }
 
@@ -64,52 +94,17 @@ public static class GatewayExtensions
                     System.Text.Encoding.UTF8.GetBytes(options.ApiKey)))
             {
                 context.Response.Headers.WWWAuthenticate = "Bearer";
-                return WriteErrorAsync(context, StatusCodes.Status401Unauthorized, "Invalid or missing API key.", context.RequestAborted);
+                return ProxyErrors.WriteAsync(context, StatusCodes.Status401Unauthorized, "Invalid or missing API key.", context.RequestAborted);
             }
         }
 
         if (context.Request.ContentLength > options.MaxRequestBodyBytes)
         {
-            return WriteErrorAsync(
-                context,
-                StatusCodes.Status413PayloadTooLarge,
-                $"Request body of {context.Request.ContentLength} bytes exceeds the limit of {options.MaxRequestBodyBytes} bytes.",
-                context.RequestAborted);
+            return ProxyErrors.WriteAsync(
+                context, StatusCodes.Status413PayloadTooLarge, ProxyErrors.TooLargeMessage(context, context.Request.ContentLength), context.RequestAborted);
         }
 
         return next(context);
-    }
-
-    // YARP answers a failed forward with a bare status (502/503/504); clients of an embedding API
-    // expect a JSON body they can show.
-    private static async Task WriteProxyErrorsAsJson(HttpContext context, Func<Task> next)
-    {
-        await next();
-        var error = context.GetForwarderErrorFeature();
-        if (error is null || context.Response.HasStarted)
-        {
-            return;
-        }
-
-        var (status, message) = error.Error switch
-        {
-            ForwarderError.NoAvailableDestinations => (StatusCodes.Status503ServiceUnavailable, "No Api replica is available."),
-            ForwarderError.RequestTimedOut => (StatusCodes.Status504GatewayTimeout, "The Api did not answer in time."),
-            ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => (499, "The client closed the request."),
-            ForwarderError.RequestBodyClient => (StatusCodes.Status400BadRequest, "The request body could not be read."),
-            _ => (StatusCodes.Status502BadGateway, "The Api replica failed to answer."),
-        };
-        if (status != 499)
-        {
-            await WriteErrorAsync(context, status, message, CancellationToken.None);
-        }
-    }
-
-    private static Task WriteErrorAsync(HttpContext context, int status, string message, CancellationToken cancellationToken)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json";
-        return context.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = message }), cancellationToken);
     }
 
     private static bool HasKestrelEndpoints(IConfiguration configuration) =>
@@ -117,36 +112,30 @@ public static class GatewayExtensions
         !string.IsNullOrEmpty(configuration["ASPNETCORE_URLS"]) || !string.IsNullOrEmpty(configuration["URLS"]) ||
         !string.IsNullOrEmpty(configuration["HTTP_PORTS"]);
 
+    // The gateway waits longer than the Api (YARP's ActivityTimeout, default 100 s, would otherwise answer 504 first).
+    private static Dictionary<string, string?> ProxyTimeouts(GatewayOptions options)
+    {
+        var timeout = options.ProxyTimeout.ToString("c", CultureInfo.InvariantCulture);
+        return s_clusters.ToDictionary(cluster => $"ReverseProxy:Clusters:{cluster}:HttpRequest:ActivityTimeout", _ => (string?)timeout);
+    }
+
     private static Dictionary<string, string?> NimEnvironment(IConfiguration configuration)
     {
         var values = new Dictionary<string, string?>();
         Map("NIM_HTTP_API_PORT", nameof(GatewayOptions.Port));
+        Map("NIM_GRPC_API_PORT", nameof(GatewayOptions.GrpcPort));
         Map("NIM_SERVER_HTTP_BODY_LIMIT_BYTES", nameof(GatewayOptions.MaxRequestBodyBytes));
+        Map("NIM_SERVER_REQUEST_TIMEOUT_S", nameof(GatewayOptions.ApiRequestTimeoutSeconds));
         Map("NVEMBED_API_KEY", nameof(GatewayOptions.ApiKey));
         Map("NVEMBED_MAX_CONCURRENT_REQUESTS", nameof(GatewayOptions.MaxConcurrentRequests));
         return values;
 
         void Map(string variable, string option)
         {
-            if (configuration[variable] is { Length: > 0 } value)
+            if (configuration[variable] is { Length: > 0 } value && configuration[$"{GatewayOptions.SectionName}:{option}"] is null)
             {
                 values[$"{GatewayOptions.SectionName}:{option}"] = value;
             }
         }
-    }
-
-    // Aspire's convention: services__api__http__0, services__api__http__1, ... one per Api replica.
-    private static Dictionary<string, string?> ApiDestinations(IConfiguration configuration)
-    {
-        var destinations = new Dictionary<string, string?>();
-        foreach (var replica in configuration.GetSection("services:api:http").GetChildren())
-        {
-            if (!string.IsNullOrWhiteSpace(replica.Value))
-            {
-                destinations[$"ReverseProxy:Clusters:api:Destinations:api-{replica.Key}:Address"] = replica.Value;
-            }
-        }
-
-        return destinations;
     }
 }

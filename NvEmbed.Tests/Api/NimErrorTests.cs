@@ -262,6 +262,28 @@ public sealed class NimErrorTests
         Assert.Contains("1000", Error(call));
     }
 
+    [Theory]
+    [InlineData(2_000)] // over our limit, under Kestrel's (limit + 1): found by the Api's own read
+    [InlineData(100_000)] // far over both: Kestrel stops the read (small enough that the client still reads the answer)
+    public async Task Embed_ChunkedBodyOverTheLimit_Is413WithTheLimit(int size)
+    {
+        // Arrange: real Kestrel, no Content-Length, so the size shows only while the body is read.
+        await using var host = new ApiTestHost(new Dictionary<string, string?> { ["NIM_SERVER_HTTP_BODY_LIMIT_BYTES"] = "1000" }, kestrel: true);
+        using var client = host.Client();
+        var body = System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { input = new string('a', size), input_type = "query" }));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/embeddings") { Content = new StreamContent(new MemoryStream(body)) };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.TransferEncodingChunked = true;
+
+        // Act
+        using var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+
+        // Assert
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("exceeds the limit of 1000 bytes", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Embed_WrongContentType_Is415()
     {

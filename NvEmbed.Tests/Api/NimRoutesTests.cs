@@ -306,9 +306,12 @@ public sealed class NimRoutesTests
         Assert.Contains("# TYPE nvembed_api_tokens_total counter", tei.Body);
     }
 
+    // The OpenTelemetry exporter labels every series with its meter (otel_scope_name); the series are named without it.
     internal static double Value(string text, string series)
     {
-        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
+        var line = text.Split('\n')
+            .Select(l => System.Text.RegularExpressions.Regex.Replace(l, "otel_scope_name=\"[^\"]*\",?", "").Replace("{}", "", StringComparison.Ordinal))
+            .FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
         Assert.True(line is not null, $"{series} not found in:\n{text}");
         return double.Parse(line![(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }

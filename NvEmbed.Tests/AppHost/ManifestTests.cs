@@ -1,48 +1,103 @@
-using NvEmbed.AppHost;
-using NvEmbed.AppHost.Hosting;
+using System.Diagnostics;
+using System.Text.Json;
 using NvEmbed.Tests.Infrastructure;
 
 namespace NvEmbed.Tests.AppHost;
 
-public class ManifestTests
+/// <summary>
+/// The committed aspire-manifest.json is what Aspire's own manifest publisher writes for the AppHost, and it (with
+/// deploy/kubernetes) carries the fixed public ports 8000/8001 without any test binding them.
+/// </summary>
+public sealed class ManifestTests
 {
-    [Fact]
-    public void Render_Topology_EqualsCommittedManifest()
-    {
-        // Arrange: the same topology `dotnet run --project NvEmbed.AppHost -- --publisher manifest` writes.
-        var builder = DistributedApplicationBuilder.Create([], new DistributedApplicationOptions());
-        NvEmbedTopology.Add(builder);
+    private static readonly Lazy<Task<string>> s_published = new(PublishAsync);
 
-        // Act
-        var rendered = ManifestWriter.Render(builder, RepoPaths.Root);
+    [Fact]
+    public async Task Publish_Topology_EqualsCommittedManifest()
+    {
+        // Act: the README's command, `dotnet run --project NvEmbed.AppHost -- --publisher manifest --output-path ...`.
+        var published = await s_published.Value;
 
         // Assert
-        var committed = File.ReadAllText(Path.Combine(RepoPaths.Root, "aspire-manifest.json"));
+        var committed = await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "aspire-manifest.json"));
         Assert.True(
-            committed == rendered,
+            Normalize(committed) == Normalize(published),
             "aspire-manifest.json is out of date: regenerate it with " +
-            "`dotnet run --project NvEmbed.AppHost -- --publisher manifest --output-path aspire-manifest.json`.");
+            "`dotnet run --project NvEmbed.AppHost -- --publisher manifest --output-path ../aspire-manifest.json`.");
     }
 
     [Fact]
-    public void Render_Topology_WiresServicesThroughAspireVariables()
+    public async Task Publish_Topology_PublicPortsAndPerReplicaAddresses()
     {
-        var builder = DistributedApplicationBuilder.Create([], new DistributedApplicationOptions());
-        NvEmbedTopology.Add(builder);
-
-        using var manifest = System.Text.Json.JsonDocument.Parse(ManifestWriter.Render(builder, RepoPaths.Root));
+        using var manifest = JsonDocument.Parse(await s_published.Value);
 
         var resources = manifest.RootElement.GetProperty("resources");
+        var gateway = resources.GetProperty("gateway");
+        var http = gateway.GetProperty("bindings").GetProperty("http");
+        var grpc = gateway.GetProperty("bindings").GetProperty("grpc");
+        Assert.Equal(8000, http.GetProperty("targetPort").GetInt32());
+        Assert.True(http.GetProperty("external").GetBoolean());
+        Assert.Equal(8001, grpc.GetProperty("targetPort").GetInt32());
+        Assert.Equal("http2", grpc.GetProperty("transport").GetString());
+        Assert.True(grpc.GetProperty("external").GetBoolean());
+        var gatewayEnv = gateway.GetProperty("env");
+        Assert.Equal("{api.bindings.http.url}", gatewayEnv.GetProperty("services__api__http__0").GetString());
+        Assert.Equal("{api.bindings.grpc.url}", gatewayEnv.GetProperty("services__api__grpc__0").GetString());
         var apiEnv = resources.GetProperty("api").GetProperty("env");
         Assert.Equal("{tokenizer.bindings.grpc.url}", apiEnv.GetProperty("services__tokenizer__grpc__0").GetString());
         Assert.Equal("{inference.bindings.grpc.url}", apiEnv.GetProperty("services__inference__grpc__0").GetString());
-        var gateway = resources.GetProperty("gateway");
-        Assert.Equal("{api.bindings.http.url}", gateway.GetProperty("env").GetProperty("services__api__http__0").GetString());
-        Assert.True(gateway.GetProperty("bindings").GetProperty("http").GetProperty("external").GetBoolean());
-        Assert.Equal(8000, gateway.GetProperty("bindings").GetProperty("http").GetProperty("port").GetInt32());
-        Assert.Equal("http2", resources.GetProperty("inference").GetProperty("bindings").GetProperty("grpc").GetProperty("transport").GetString());
-        Assert.Equal("http2", resources.GetProperty("api").GetProperty("bindings").GetProperty("grpc").GetProperty("transport").GetString());
         Assert.Equal("Http2", apiEnv.GetProperty("Kestrel__Endpoints__grpc__Protocols").GetString());
         Assert.Equal("parameter.v0", resources.GetProperty("model-dir").GetProperty("type").GetString());
+        Assert.False(resources.TryGetProperty("model", out _), "the default-model resource runs locally only; a cluster mounts model-dir");
+    }
+
+    [Fact]
+    public async Task KubernetesManifests_MatchThePublishedTopology()
+    {
+        // Arrange
+        using var manifest = JsonDocument.Parse(await s_published.Value);
+        var yaml = await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "deploy", "kubernetes", "nvembed.yaml"));
+
+        // Assert: every service of the manifest is deployed, with its container ports and replica count, and the public
+        // Service exposes the gateway's two ports.
+        var resources = manifest.RootElement.GetProperty("resources").EnumerateObject().Select(r => r.Name).ToList();
+        foreach (var service in new[] { "tokenizer", "inference", "api", "gateway" })
+        {
+            Assert.True(manifest.RootElement.GetProperty("resources").TryGetProperty(service, out var resource), service);
+            var deployment = yaml.Split("\n---\n").Single(d => d.Contains("kind: Deployment\n", StringComparison.Ordinal)
+                && d.Contains($"  name: nvembed-{service}\n", StringComparison.Ordinal));
+            var replicas = resources.Count(r => r == service || r.StartsWith(service + "-", StringComparison.Ordinal));
+            Assert.Contains($"  replicas: {replicas}\n", deployment, StringComparison.Ordinal);
+            foreach (var binding in resource.GetProperty("bindings").EnumerateObject())
+            {
+                var port = binding.Value.GetProperty("targetPort").GetInt32();
+                Assert.Contains($"{{ name: {binding.Name}, containerPort: {port} }}", deployment, StringComparison.Ordinal);
+            }
+        }
+
+        Assert.Contains("- { name: http, port: 8000, targetPort: http }", yaml, StringComparison.Ordinal);
+        Assert.Contains("- { name: grpc, port: 8001, targetPort: grpc, appProtocol: kubernetes.io/h2c }", yaml, StringComparison.Ordinal);
+    }
+
+    private static string Normalize(string json) => json.Replace("\r\n", "\n", StringComparison.Ordinal).Trim();
+
+    // Runs the publisher once for the class; the output lies next to the committed one, since project paths are relative to it.
+    private static async Task<string> PublishAsync()
+    {
+        var output = Path.Combine(RepoPaths.Root, $"aspire-manifest.test-{Guid.NewGuid():N}.json");
+        var info = AppHostCommand.StartInfo("--publisher", "manifest", "--output-path", output);
+        try
+        {
+            using var process = Process.Start(info)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
+            Assert.True(process.ExitCode == 0 && File.Exists(output), $"the publisher failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");
+            return await File.ReadAllTextAsync(output);
+        }
+        finally
+        {
+            File.Delete(output);
+        }
     }
 }

@@ -10,8 +10,8 @@ namespace NvEmbed.Tests.Integration;
 /// the same model run another way (the worker's own <c>embed</c> command on the tokenizer
 /// service's ids), so a mistake anywhere along the way shows.
 /// </summary>
-[Collection(TopologyCollection.Name)]
-public sealed class GatewayEndToEndTests(TopologyFixture topology)
+[Collection(AppHostCollection.Name)]
+public sealed class GatewayEndToEndTests(AppHostFixture topology)
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
 
@@ -43,7 +43,7 @@ public sealed class GatewayEndToEndTests(TopologyFixture topology)
         }
 
         // Each vector equals the worker's own run of the tokenizer's ids for "query: " + text.
-        using var tokenizerClients = NvEmbed.Tests.Contracts.TestClients.Tokenizer([topology.App.GetEndpoint("tokenizer", "grpc")]);
+        using var tokenizerClients = NvEmbed.Tests.Contracts.TestClients.Tokenizer([topology.Endpoint("tokenizer-0", "grpc")]);
         var tokenizer = tokenizerClients.Client;
         var expectedTokens = 0;
         for (var i = 0; i < inputs.Length; i++)
@@ -112,6 +112,24 @@ public sealed class GatewayEndToEndTests(TopologyFixture topology)
         using var json = JsonDocument.Parse(body);
         Assert.Equal(8192, json.RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
         Assert.Equal(64, json.RootElement.GetProperty("data")[0].GetProperty("embedding").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task KServeServerLive_OnGatewayGrpcPort_AnApiReplicaAnswersLive()
+    {
+        // Arrange: a raw unary gRPC call (empty ServerLiveRequest) on NIM_GRPC_API_PORT, which the gateway forwards.
+        using var http = new HttpClient { Timeout = s_timeout };
+        using var request = NvEmbed.Tests.Gateway.GatewayTestServer.GrpcRequest("/inference.GRPCInferenceService/ServerLive");
+        request.RequestUri = new Uri(topology.GatewayGrpc, "/inference.GRPCInferenceService/ServerLive");
+
+        // Act
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsByteArrayAsync();
+
+        // Assert: one message holding ServerLiveResponse { live = true } (field 1, varint 1), then grpc-status 0.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("0", response.TrailingHeaders.GetValues("grpc-status").Single());
+        Assert.Equal(new byte[] { 0, 0, 0, 0, 2, 0x08, 0x01 }, body);
     }
 
     private static async Task<float[]> EmbedOneAsync(HttpClient http, string text, string inputType)

@@ -12,8 +12,8 @@ namespace NvEmbed.Tests.Integration;
 /// The OpenAI .NET SDK and the npm <c>openai</c> and <c>@langchain/openai</c> clients embed through
 /// the real gateway, Api, tokenizer and worker; their vectors must equal a plain HTTP call's.
 /// </summary>
-[Collection(TopologyCollection.Name)]
-public sealed class RealClientsThroughGatewayTests(TopologyFixture topology)
+[Collection(AppHostCollection.Name)]
+public sealed class RealClientsThroughGatewayTests(AppHostFixture topology)
 {
     private const string Model = "nvidia/llama-3.2-nv-embedqa-1b-v2";
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(90);

@@ -1,10 +1,9 @@
 using System.Diagnostics.Metrics;
-using System.Globalization;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using NvEmbed.Contracts.ModelRepository;
 using NvEmbed.Contracts.Tokenizer.V1;
-using NvEmbed.ServiceDefaults.Metrics;
 using NvEmbed.Tokenizer.Grpc;
 
 namespace NvEmbed.Tests.Tokenizer;
@@ -13,25 +12,27 @@ public class TokenizerMetricsTests
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
 
-    private static double Value(string metrics, string series)
-    {
-        var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
-        Assert.True(line is not null, $"no {series} in:\n{metrics}");
-        return double.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
-    }
+    // MetricCollector listens only to the meters of the given IMeterFactory, so tests running in parallel do not mix.
+    private static MetricCollector<T> Collect<T>(TokenizerTestServer server, string instrument)
+        where T : struct => new(server.Services.GetRequiredService<IMeterFactory>(), TokenizerMetrics.MeterName, instrument);
+
+    private static long Sum(MetricCollector<long> collector) => collector.GetMeasurementSnapshot().Sum(m => m.Value);
 
     [Fact]
     public async Task Encode_AcceptedAndRejectedCalls_MoveTheTokenizerMetrics()
     {
-        // Arrange: one-text chunks and room for two, so a three-text request is refused; the service's
-        // IMeterFactory is read by the same Prometheus renderer the service's /metrics endpoint uses.
+        // Arrange: one-text chunks and room for two, so a three-text request is refused.
         await using var server = await TokenizerTestServer.StartAsync(new ModelServingSettings(), new Dictionary<string, string?>
         {
             ["Tokenizer:Workers"] = "1",
             ["Tokenizer:QueueCapacity"] = "2",
             ["Tokenizer:ChunkSize"] = "1",
         });
-        using var prometheus = new PrometheusMetrics(server.Services.GetRequiredService<IMeterFactory>());
+        using var inputs = Collect<long>(server, "nvembed.tokenizer.inputs");
+        using var tokens = Collect<long>(server, "nvembed.tokenizer.tokens");
+        using var rejected = Collect<long>(server, "nvembed.tokenizer.rejected");
+        using var duration = Collect<double>(server, "nvembed.tokenizer.encode.duration");
+        using var depth = Collect<int>(server, "nvembed.tokenizer.queue.depth");
         var accepted = new EncodeRequest();
         accepted.Texts.Add(["All human beings are born free.", "Equal in dignity and rights."]);
         var refused = new EncodeRequest();
@@ -40,15 +41,16 @@ public class TokenizerMetricsTests
         // Act
         var response = await server.Client.EncodeAsync(accepted).ResponseAsync.WaitAsync(s_timeout);
         await Assert.ThrowsAsync<RpcException>(() => server.Client.EncodeAsync(refused).ResponseAsync.WaitAsync(s_timeout));
-        var metrics = prometheus.Render();
+        depth.RecordObservableInstruments();
 
         // Assert
-        Assert.Equal(5, Value(metrics, "nvembed_tokenizer_inputs_total"));
-        Assert.Equal(response.InputIds.Count, Value(metrics, "nvembed_tokenizer_tokens_total"));
-        Assert.Equal(1, Value(metrics, "nvembed_tokenizer_rejected_total"));
-        Assert.Equal(1, Value(metrics, "nvembed_tokenizer_encode_duration_seconds_count"));
-        Assert.True(Value(metrics, "nvembed_tokenizer_encode_duration_seconds_sum") > 0);
-        Assert.Equal(0, Value(metrics, "nvembed_tokenizer_queue_depth"));
+        Assert.Equal(5, Sum(inputs));
+        Assert.Equal(response.InputIds.Count, Sum(tokens));
+        Assert.Equal(1, Sum(rejected));
+        var durations = duration.GetMeasurementSnapshot();
+        Assert.Single(durations);
+        Assert.True(durations[0].Value > 0);
+        Assert.Equal(0, depth.LastMeasurement?.Value);
     }
 
     [Fact]
@@ -61,7 +63,7 @@ public class TokenizerMetricsTests
             ["Tokenizer:QueueCapacity"] = "10000",
             ["Tokenizer:ChunkSize"] = "1",
         });
-        using var prometheus = new PrometheusMetrics(server.Services.GetRequiredService<IMeterFactory>());
+        using var depth = Collect<int>(server, "nvembed.tokenizer.queue.depth");
         var request = new EncodeRequest();
         request.Texts.Add(Enumerable.Range(0, 2000).Select(i => string.Concat(Enumerable.Repeat($"text {i} of a long request, ", 80))));
 
@@ -70,12 +72,14 @@ public class TokenizerMetricsTests
         var peak = 0.0;
         while (!call.IsCompleted)
         {
-            peak = Math.Max(peak, Value(prometheus.Render(), "nvembed_tokenizer_queue_depth"));
+            depth.RecordObservableInstruments();
+            peak = Math.Max(peak, depth.LastMeasurement?.Value ?? 0);
             await Task.Delay(5);
         }
 
         await call;
-        var after = Value(prometheus.Render(), "nvembed_tokenizer_queue_depth");
+        depth.RecordObservableInstruments();
+        var after = depth.LastMeasurement?.Value;
 
         // Assert
         Assert.True(peak > 0, "the queue depth never rose above 0 while the request ran");
