@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 
 namespace NvEmbed.Tokenizer.Tokenization;
 
@@ -12,6 +13,8 @@ public sealed class AddedVocabulary
     private readonly SearchValues<char> _firstChars;
     private readonly Dictionary<int, AddedToken> _byId = [];
     private readonly Dictionary<string, AddedToken> _byContent = new(StringComparer.Ordinal);
+    private readonly (byte[] Utf8, AddedToken Token)[]?[] _byFirstByte = new (byte[], AddedToken)[]?[256];
+    private readonly SearchValues<byte> _firstBytes;
 
     /// <summary>Creates the vocabulary from the tokens of tokenizer.json.</summary>
     public AddedVocabulary(IReadOnlyList<AddedToken> tokens)
@@ -30,6 +33,12 @@ public sealed class AddedVocabulary
         }
 
         _firstChars = SearchValues.Create([.. _byFirstChar.Keys]);
+        foreach (var group in tokens.Where(t => t.Content.Length > 0).Select(t => (Utf8: Encoding.UTF8.GetBytes(t.Content), Token: t)).GroupBy(t => t.Utf8[0]))
+        {
+            _byFirstByte[group.Key] = [.. group.OrderByDescending(t => t.Token.Content.Length)];
+        }
+
+        _firstBytes = SearchValues.Create([.. Enumerable.Range(0, 256).Where(b => _byFirstByte[b] is not null).Select(b => (byte)b)]);
         MaxLength = tokens.Count == 0 ? 0 : tokens.Max(t => t.Content.Length);
     }
 
@@ -75,7 +84,7 @@ public sealed class AddedVocabulary
                 }
 
                 var matchEnd = position + token.Content.Length;
-                if (token.SingleWord && (IsWordChar(text, position - 1) || IsWordChar(text, matchEnd)))
+                if (token.SingleWord && (IsWordCharBefore(text, position) || IsWordCharAt(text, matchEnd)))
                 {
                     continue;
                 }
@@ -108,6 +117,77 @@ public sealed class AddedVocabulary
         return false;
     }
 
-    private static bool IsWordChar(ReadOnlySpan<char> text, int index) =>
-        index >= 0 && index < text.Length && (char.IsLetterOrDigit(text[index]) || text[index] == '_');
+    /// <summary>
+    /// <see cref="FindNext(ReadOnlySpan{char}, int, int, out int, out int, out int)"/> over valid UTF-8: the same
+    /// matches (in the same order of preference), with byte positions.
+    /// </summary>
+    public bool FindNext(ReadOnlySpan<byte> text, int from, int floor, out int start, out int end, out int id)
+    {
+        start = end = id = 0;
+        var position = from;
+        while (position < text.Length)
+        {
+            var found = text[position..].IndexOfAny(_firstBytes);
+            if (found < 0)
+            {
+                return false;
+            }
+
+            position += found;
+            foreach (var (content, token) in _byFirstByte[text[position]]!)
+            {
+                if (!text[position..].StartsWith(content))
+                {
+                    continue;
+                }
+
+                var matchEnd = position + content.Length;
+                if (token.SingleWord && (IsWordCharBefore(text, position) || IsWordCharAt(text, matchEnd)))
+                {
+                    continue;
+                }
+
+                start = position;
+                end = matchEnd;
+                if (token.LeftStrip)
+                {
+                    while (start > floor && Rune.DecodeLastFromUtf8(text[floor..start], out var before, out var length) == OperationStatus.Done && Rune.IsWhiteSpace(before))
+                    {
+                        start -= length;
+                    }
+                }
+
+                if (token.RightStrip)
+                {
+                    while (end < text.Length && Rune.DecodeFromUtf8(text[end..], out var after, out var length) == OperationStatus.Done && Rune.IsWhiteSpace(after))
+                    {
+                        end += length;
+                    }
+                }
+
+                id = token.Id;
+                return true;
+            }
+
+            position++;
+        }
+
+        return false;
+    }
+
+    // NOTE: Hugging Face's single_word test looks at the whole character (a Rust char) before and after the match:
+    // alphanumeric or '_'.
+    private static bool IsWordChar(Rune rune) => Rune.IsLetter(rune) || Rune.IsNumber(rune) || rune.Value == '_';
+
+    private static bool IsWordCharBefore(ReadOnlySpan<char> text, int index) =>
+        index > 0 && Rune.DecodeLastFromUtf16(text[..index], out var rune, out _) == OperationStatus.Done && IsWordChar(rune);
+
+    private static bool IsWordCharAt(ReadOnlySpan<char> text, int index) =>
+        index < text.Length && Rune.DecodeFromUtf16(text[index..], out var rune, out _) == OperationStatus.Done && IsWordChar(rune);
+
+    private static bool IsWordCharBefore(ReadOnlySpan<byte> text, int index) =>
+        index > 0 && Rune.DecodeLastFromUtf8(text[..index], out var rune, out _) == OperationStatus.Done && IsWordChar(rune);
+
+    private static bool IsWordCharAt(ReadOnlySpan<byte> text, int index) =>
+        index < text.Length && Rune.DecodeFromUtf8(text[index..], out var rune, out _) == OperationStatus.Done && IsWordChar(rune);
 }
