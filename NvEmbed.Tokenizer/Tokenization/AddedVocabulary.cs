@@ -13,7 +13,7 @@ public sealed class AddedVocabulary
     private readonly SearchValues<char> _firstChars;
     private readonly Dictionary<int, AddedToken> _byId = [];
     private readonly Dictionary<string, AddedToken> _byContent = new(StringComparer.Ordinal);
-    private readonly (byte[] Utf8, AddedToken Token)[]?[] _byFirstByte = new (byte[], AddedToken)[]?[256];
+    private readonly Utf8Entry[]?[] _byFirstByte = new Utf8Entry[]?[256];
     private readonly SearchValues<byte> _firstBytes;
 
     /// <summary>Creates the vocabulary from the tokens of tokenizer.json.</summary>
@@ -27,19 +27,51 @@ public sealed class AddedVocabulary
             _byContent.TryAdd(token.Content, token);
         }
 
-        foreach (var group in tokens.Where(t => t.Content.Length > 0).GroupBy(t => t.Content[0]))
+        // Per first character (and first UTF-8 byte), longest first, in file order among equals. Plain loops: this runs
+        // at every start-up, where LINQ over value types costs tens of milliseconds of JIT.
+        var byFirstChar = new Dictionary<char, List<AddedToken>>();
+        var byFirstByte = new List<Utf8Entry>?[256];
+        foreach (var token in tokens)
         {
-            _byFirstChar[group.Key] = [.. group.OrderByDescending(t => t.Content.Length)];
+            if (token.Content.Length == 0)
+            {
+                continue;
+            }
+
+            if (!byFirstChar.TryGetValue(token.Content[0], out var list))
+            {
+                byFirstChar[token.Content[0]] = list = [];
+            }
+
+            list.Add(token);
+            var utf8 = Encoding.UTF8.GetBytes(token.Content);
+            (byFirstByte[utf8[0]] ??= []).Add(new Utf8Entry(utf8, token));
+        }
+
+        foreach (var (first, list) in byFirstChar)
+        {
+            _byFirstChar[first] = StableByLengthDescending(list, t => t.Content.Length);
         }
 
         _firstChars = SearchValues.Create([.. _byFirstChar.Keys]);
-        foreach (var group in tokens.Where(t => t.Content.Length > 0).Select(t => (Utf8: Encoding.UTF8.GetBytes(t.Content), Token: t)).GroupBy(t => t.Utf8[0]))
+        var firstBytes = new List<byte>();
+        for (var b = 0; b < 256; b++)
         {
-            _byFirstByte[group.Key] = [.. group.OrderByDescending(t => t.Token.Content.Length)];
+            if (byFirstByte[b] is { } list)
+            {
+                _byFirstByte[b] = StableByLengthDescending(list, e => e.Token.Content.Length);
+                firstBytes.Add((byte)b);
+            }
         }
 
-        _firstBytes = SearchValues.Create([.. Enumerable.Range(0, 256).Where(b => _byFirstByte[b] is not null).Select(b => (byte)b)]);
-        MaxLength = tokens.Count == 0 ? 0 : tokens.Max(t => t.Content.Length);
+        _firstBytes = SearchValues.Create([.. firstBytes]);
+        var maxLength = 0;
+        foreach (var token in tokens)
+        {
+            maxLength = Math.Max(maxLength, token.Content.Length);
+        }
+
+        MaxLength = maxLength;
     }
 
     /// <summary>All added tokens.</summary>
@@ -134,8 +166,9 @@ public sealed class AddedVocabulary
             }
 
             position += found;
-            foreach (var (content, token) in _byFirstByte[text[position]]!)
+            foreach (var entry in _byFirstByte[text[position]]!)
             {
+                var (content, token) = (entry.Content, entry.Token);
                 if (!text[position..].StartsWith(content))
                 {
                     continue;
@@ -175,6 +208,21 @@ public sealed class AddedVocabulary
         return false;
     }
 
+    private static T[] StableByLengthDescending<T>(List<T> items, Func<T, int> length)
+        where T : class
+    {
+        // Longest first; the position breaks ties, so equals keep their file order.
+        var array = items.ToArray();
+        var keys = new long[array.Length];
+        for (var i = 0; i < array.Length; i++)
+        {
+            keys[i] = ((long)(int.MaxValue - length(array[i])) << 32) | (uint)i;
+        }
+
+        Array.Sort(keys, array);
+        return array;
+    }
+
     // NOTE: Hugging Face's single_word test looks at the whole character (a Rust char) before and after the match:
     // alphanumeric or '_'.
     private static bool IsWordChar(Rune rune) => Rune.IsLetter(rune) || Rune.IsNumber(rune) || rune.Value == '_';
@@ -190,4 +238,6 @@ public sealed class AddedVocabulary
 
     private static bool IsWordCharAt(ReadOnlySpan<byte> text, int index) =>
         index < text.Length && Rune.DecodeFromUtf8(text[index..], out var rune, out _) == OperationStatus.Done && IsWordChar(rune);
+
+    private sealed record Utf8Entry(byte[] Content, AddedToken Token);
 }

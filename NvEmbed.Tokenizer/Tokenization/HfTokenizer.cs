@@ -40,6 +40,7 @@ public sealed class HfTokenizer
     private readonly IDecoder? _decoder;
     private readonly ByteLevelBpe? _byteLevelBpe;
     private readonly bool _capSafe;
+    private readonly Lazy<int> _vocabSize;
 
     internal HfTokenizer(
         string path,
@@ -69,16 +70,19 @@ public sealed class HfTokenizer
             _byteLevelBpe = byteLevel;
         }
 
-        var size = model.VocabSize;
-        foreach (var token in addedTokens.Tokens)
+        _vocabSize = new Lazy<int>(() =>
         {
-            if (model.TokenToId(token.Content) < 0)
+            var size = model.VocabSize;
+            foreach (var token in addedTokens.Tokens)
             {
-                size++;
+                if (model.TokenToId(token.Content) < 0)
+                {
+                    size++;
+                }
             }
-        }
 
-        VocabSize = size;
+            return size;
+        });
     }
 
     /// <summary>The file it was loaded from.</summary>
@@ -97,7 +101,7 @@ public sealed class HfTokenizer
     public SpecialTokenTemplate Template { get; }
 
     /// <summary>Vocabulary size with added tokens (Hugging Face's <c>get_vocab_size(true)</c>).</summary>
-    public int VocabSize { get; }
+    public int VocabSize => _vocabSize.Value;
 
     /// <summary>True when the Llama 3 fast path (scanner + byte-level BPE over UTF-8, no strings) is used.</summary>
     public bool UsesFastPath => _byteLevelBpe is not null;

@@ -14,11 +14,9 @@ public sealed class BpeModel : ITokenModel
     // prose); longer ones use a priority queue, so a 100k-character word costs n log n, not n².
     private const int SimpleMergeLimit = 48;
 
-    private readonly Dictionary<string, int> _vocab;
-    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
-    private readonly string[] _idToToken;
+    private readonly BpeVocabulary _vocabulary;
     private readonly MergeTable _merges;
-    private readonly int[] _byteIds = new int[256];
+    private readonly int[] _byteIds;
     private readonly int _unkId;
 
     /// <summary>Creates the model from the vocabulary and the merges (pairs of token strings, in rank order).</summary>
@@ -31,21 +29,86 @@ public sealed class BpeModel : ITokenModel
         bool fuseUnk,
         bool byteFallback,
         bool ignoreMerges)
+        : this(
+            new BpeVocabulary(vocab ?? throw new ArgumentNullException(nameof(vocab))),
+            BuildMerges(vocab, merges, continuingSubwordPrefix),
+            ByteIds(vocab),
+            byteLevelVocabulary: null,
+            new BpeOptions(unkToken, continuingSubwordPrefix, endOfWordSuffix, fuseUnk, byteFallback, ignoreMerges))
     {
-        ArgumentNullException.ThrowIfNull(vocab);
+    }
+
+    private BpeModel(BpeVocabulary vocabulary, MergeTable merges, int[] byteIds, ByteLevelVocabulary? byteLevelVocabulary, BpeOptions options)
+    {
+        _vocabulary = vocabulary;
+        _merges = merges;
+        _byteIds = byteIds;
+        Options = options;
+        _unkId = options.UnkToken is null ? -1 : TokenToId(options.UnkToken);
+        if (Array.IndexOf(byteIds, -1) < 0 && options.ContinuingSubwordPrefix is null or "" && options.EndOfWordSuffix is null or "")
+        {
+            byteLevelVocabulary ??= ByteLevelVocabulary.TryCreate(vocabulary.ById);
+            if (byteLevelVocabulary is not null)
+            {
+                ByteLevel = new ByteLevelBpe(byteLevelVocabulary, merges, byteIds, options.IgnoreMerges);
+            }
+        }
+    }
+
+    /// <summary>The model's settings from tokenizer.json.</summary>
+    internal BpeOptions Options { get; }
+
+    /// <inheritdoc/>
+    public string Type => "BPE";
+
+    /// <inheritdoc/>
+    public int VocabSize => _vocabulary.Count;
+
+    /// <summary>True when every byte has a token and every token is made of the byte alphabet, so pieces of UTF-8 can
+    /// be tokenized as bytes (<see cref="ByteLevel"/>).</summary>
+    public bool IsByteLevel => ByteLevel is not null;
+
+    /// <summary>The byte-level tokenizer over UTF-8, when the vocabulary is byte-level.</summary>
+    internal ByteLevelBpe? ByteLevel { get; }
+
+    /// <summary>The prefix of tokens that continue a word, if any.</summary>
+    public string? ContinuingSubwordPrefix => Options.ContinuingSubwordPrefix;
+
+    /// <summary>The suffix of tokens that end a word, if any.</summary>
+    public string? EndOfWordSuffix => Options.EndOfWordSuffix;
+
+    /// <summary>Whether consecutive unknown tokens become one.</summary>
+    public bool FuseUnk => Options.FuseUnk;
+
+    /// <summary>Whether unknown characters become &lt;0xXX&gt; byte tokens.</summary>
+    public bool ByteFallback => Options.ByteFallback;
+
+    /// <summary>Whether a piece that is a vocabulary entry skips the merges.</summary>
+    public bool IgnoreMerges => Options.IgnoreMerges;
+
+    /// <summary>The vocabulary (for the binary cache).</summary>
+    internal BpeVocabulary Vocabulary => _vocabulary;
+
+    /// <summary>The merges (for the binary cache).</summary>
+    internal MergeTable Merges => _merges;
+
+    /// <summary>The id of each byte's token, -1 where a byte has none (for the binary cache).</summary>
+    internal int[] ByteTokenIds => _byteIds;
+
+    /// <inheritdoc/>
+    public int TokenToId(string token) => _vocabulary.Dictionary.TryGetValue(token, out var id) ? id : -1;
+
+    /// <inheritdoc/>
+    public string? IdToToken(int id) => _vocabulary.ById is var byId && (uint)id < (uint)byId.Length ? byId[id] : null;
+
+    /// <summary>A model from the binary cache's parts.</summary>
+    internal static BpeModel FromParts(BpeVocabulary vocabulary, MergeTable merges, int[] byteIds, ByteLevelVocabulary? byteLevelVocabulary, BpeOptions options) =>
+        new(vocabulary, merges, byteIds, byteLevelVocabulary, options);
+
+    private static MergeTable BuildMerges(Dictionary<string, int> vocab, IReadOnlyList<(string Left, string Right)> merges, string? continuingSubwordPrefix)
+    {
         ArgumentNullException.ThrowIfNull(merges);
-        _vocab = vocab;
-        _lookup = vocab.GetAlternateLookup<ReadOnlySpan<char>>();
-        _idToToken = VocabArrays.Invert(vocab);
-
-        ContinuingSubwordPrefix = continuingSubwordPrefix;
-        EndOfWordSuffix = endOfWordSuffix;
-        FuseUnk = fuseUnk;
-        ByteFallback = byteFallback;
-        IgnoreMerges = ignoreMerges;
-        _unkId = unkToken is null ? -1 : vocab.TryGetValue(unkToken, out var unk) ? unk : -1;
-
-        _merges = new MergeTable(merges.Count);
+        var table = new MergeTable(merges.Count);
         var prefixLength = continuingSubwordPrefix?.Length ?? 0;
         for (var rank = 0; rank < merges.Count; rank++)
         {
@@ -63,55 +126,22 @@ public sealed class BpeModel : ITokenModel
                 throw new InvalidDataException($"merge {rank} ('{left} {right}') makes '{merged}', which is not in the vocabulary");
             }
 
-            _merges.TryAdd(a, b, rank, id);
+            table.TryAdd(a, b, rank, id);
         }
 
-        var byteLevel = true;
-        for (var b = 0; b < 256; b++)
-        {
-            _byteIds[b] = vocab.TryGetValue(ByteLevelAlphabet.ToChar((byte)b).ToString(), out var id) ? id : -1;
-            byteLevel &= _byteIds[b] >= 0;
-        }
-
-        if (byteLevel && continuingSubwordPrefix is null or "" && endOfWordSuffix is null or "" && ByteLevelVocabulary.TryCreate(_idToToken) is { } bytes)
-        {
-            ByteLevel = new ByteLevelBpe(bytes, _merges, _byteIds, ignoreMerges);
-        }
+        return table;
     }
 
-    /// <inheritdoc/>
-    public string Type => "BPE";
+    private static int[] ByteIds(Dictionary<string, int> vocab)
+    {
+        var ids = new int[256];
+        for (var b = 0; b < 256; b++)
+        {
+            ids[b] = vocab.TryGetValue(ByteLevelAlphabet.ToChar((byte)b).ToString(), out var id) ? id : -1;
+        }
 
-    /// <inheritdoc/>
-    public int VocabSize => _vocab.Count;
-
-    /// <summary>True when every byte has a token and every token is made of the byte alphabet, so pieces of UTF-8 can
-    /// be tokenized as bytes (<see cref="ByteLevel"/>).</summary>
-    public bool IsByteLevel => ByteLevel is not null;
-
-    /// <summary>The byte-level tokenizer over UTF-8, when the vocabulary is byte-level.</summary>
-    internal ByteLevelBpe? ByteLevel { get; }
-
-    /// <summary>The prefix of tokens that continue a word, if any.</summary>
-    public string? ContinuingSubwordPrefix { get; }
-
-    /// <summary>The suffix of tokens that end a word, if any.</summary>
-    public string? EndOfWordSuffix { get; }
-
-    /// <summary>Whether consecutive unknown tokens become one.</summary>
-    public bool FuseUnk { get; }
-
-    /// <summary>Whether unknown characters become &lt;0xXX&gt; byte tokens.</summary>
-    public bool ByteFallback { get; }
-
-    /// <summary>Whether a piece that is a vocabulary entry skips the merges.</summary>
-    public bool IgnoreMerges { get; }
-
-    /// <inheritdoc/>
-    public int TokenToId(string token) => _vocab.TryGetValue(token, out var id) ? id : -1;
-
-    /// <inheritdoc/>
-    public string? IdToToken(int id) => (uint)id < (uint)_idToToken.Length ? _idToToken[id] : null;
+        return ids;
+    }
 
     /// <inheritdoc/>
     public void Tokenize(ReadOnlySpan<char> piece, TokenBuffer output)
@@ -122,7 +152,8 @@ public sealed class BpeModel : ITokenModel
             return;
         }
 
-        if (IgnoreMerges && _lookup.TryGetValue(piece, out var whole))
+        var lookup = _vocabulary.Dictionary.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (IgnoreMerges && lookup.TryGetValue(piece, out var whole))
         {
             output.Add(whole, 0, piece.Length);
             return;
@@ -153,7 +184,7 @@ public sealed class BpeModel : ITokenModel
                 text = target[..total];
             }
 
-            if (_lookup.TryGetValue(text, out var id))
+            if (lookup.TryGetValue(text, out var id))
             {
                 ids[n] = id;
                 lens[n++] = len;

@@ -16,8 +16,14 @@ internal sealed class ByteLevelVocabulary
     private readonly uint[] _slotHashes;
     private readonly int _mask;
 
-    private ByteLevelVocabulary(byte[] bytes, int[] starts, int[] slots, uint[] slotHashes)
+    /// <summary>A table from its arrays (the binary cache's form).</summary>
+    public ByteLevelVocabulary(byte[] bytes, int[] starts, int[] slots, uint[] slotHashes)
     {
+        if (slots.Length != slotHashes.Length || !System.Numerics.BitOperations.IsPow2(slots.Length) || starts.Length == 0 || starts[^1] != bytes.Length)
+        {
+            throw new InvalidDataException("a byte-level vocabulary's arrays do not fit together");
+        }
+
         _bytes = bytes;
         _starts = starts;
         _slots = slots;
@@ -70,6 +76,9 @@ internal sealed class ByteLevelVocabulary
 
         return vocabulary;
     }
+
+    /// <summary>The arrays, for the binary cache.</summary>
+    public (byte[] Bytes, int[] Starts, int[] Slots, uint[] SlotHashes) Arrays => (_bytes, _starts, _slots, _slotHashes);
 
     /// <summary>Number of ids (the largest id + 1).</summary>
     public int IdCount => _starts.Length - 1;

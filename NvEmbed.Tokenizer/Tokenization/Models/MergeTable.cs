@@ -14,14 +14,35 @@ internal sealed class MergeTable
     private readonly long[] _values;
     private readonly int _mask;
 
-    /// <summary>Creates a table for up to <paramref name="capacity"/> merges (kept at most half full).</summary>
+    /// <summary>Creates a table for up to <paramref name="capacity"/> merges (kept at most three quarters full).</summary>
     public MergeTable(int capacity)
     {
-        var size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity * 2, 16));
+        // NOTE: at most 3/4 full rather than 1/2 halves the table for Llama 3's 280,147 merges (8 MiB instead of
+        // 16 MiB, read at every cached start-up); the encode rate on the multilingual corpus did not change measurably.
+        var size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity + capacity / 3, 16));
         _keys = new ulong[size];
         _values = new long[size];
         _mask = size - 1;
     }
+
+    /// <summary>A table from the arrays of <see cref="Keys"/> and <see cref="Values"/> (the binary cache's form).</summary>
+    public MergeTable(ulong[] keys, long[] values)
+    {
+        if (keys.Length != values.Length || !BitOperations.IsPow2(keys.Length))
+        {
+            throw new InvalidDataException("a merge table's arrays must have one power-of-two length");
+        }
+
+        _keys = keys;
+        _values = values;
+        _mask = keys.Length - 1;
+    }
+
+    /// <summary>The slots' keys (0 = empty).</summary>
+    public ulong[] Keys => _keys;
+
+    /// <summary>The slots' values.</summary>
+    public long[] Values => _values;
 
     /// <summary>Adds a merge unless the pair is already present (the first, lowest rank wins).</summary>
     public void TryAdd(int left, int right, int rank, int merged)
