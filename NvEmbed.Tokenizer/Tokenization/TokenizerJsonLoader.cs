@@ -219,7 +219,7 @@ internal static class TokenizerJsonLoader
 
         if (pattern.TryGetProperty("Regex", out var regex))
         {
-            return new Regex(regex.GetString() ?? string.Empty, RegexOptions.CultureInvariant);
+            return UnicodeRegex.Create(regex.GetString() ?? string.Empty);
         }
 
         throw new InvalidDataException("a pattern is neither {\"String\": ...} nor {\"Regex\": ...}");
