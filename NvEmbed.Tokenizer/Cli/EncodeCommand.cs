@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using NvEmbed.Contracts.Clients;
 using NvEmbed.Tokenizer.Tokenization;
@@ -10,7 +11,8 @@ namespace NvEmbed.Tokenizer.Cli;
 /// <c>encode --tokenizer &lt;tokenizer.json&gt; [--no-special-tokens] [--offsets] [--max-tokens N] [--truncation none|start|end]</c>:
 /// reads JSON lines <c>{"text": "..."}</c> on stdin and writes <c>{"ids": [...]}</c> per line on stdout, in order,
 /// with the engine the service uses. A text over the limit with truncation none gives
-/// <c>{"error": "...", "token_count": N, "max_tokens": M}</c>.
+/// <c>{"error": "...", "token_count": N, "max_tokens": M}</c>, a text the tokenizer cannot encode (as Hugging Face
+/// refuses, e.g. an unknown character with no unknown token) <c>{"error": "..."}</c>; the other lines carry on.
 /// </summary>
 public static class EncodeCommand
 {
@@ -129,15 +131,15 @@ public static class EncodeCommand
                 var outcome = tokenizer.Encode(value, tokens, settings);
                 if (outcome.Error is not null)
                 {
-                    WriteError(pending, outcome.Error, outcome.TokenCount, settings.MaxTokens);
+                    WriteError(pending, outcome.Error, null);
                 }
                 else if (outcome.TooLong)
                 {
-                    WriteError(pending, $"Input length {outcome.TokenCount} exceeds maximum allowed token size {settings.MaxTokens}", outcome.TokenCount, settings.MaxTokens);
+                    WriteError(pending, $"Input length {outcome.TokenCount} exceeds maximum allowed token size {settings.MaxTokens}", (outcome.TokenCount, settings.MaxTokens));
                 }
                 else
                 {
-                    JsonLines.WriteIds(pending, tokens.Ids, settings.WithOffsets ? tokens.Offsets : default);
+                    JsonLines.WriteIds(pending, tokens.Ids, tokens.Offsets, settings.WithOffsets);
                 }
 
                 if (pending.WrittenCount >= FlushAt)
@@ -160,13 +162,17 @@ public static class EncodeCommand
         return 0;
     }
 
-    private static void WriteError(ArrayBufferWriter<byte> output, string message, int tokenCount, int maxTokens)
+    private static void WriteError(ArrayBufferWriter<byte> output, string message, (int TokenCount, int MaxTokens)? limit)
     {
-        using var writer = new Utf8JsonWriter(output);
+        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         writer.WriteStartObject();
         writer.WriteString("error"u8, message);
-        writer.WriteNumber("token_count"u8, tokenCount);
-        writer.WriteNumber("max_tokens"u8, maxTokens);
+        if (limit is { } l)
+        {
+            writer.WriteNumber("token_count"u8, l.TokenCount);
+            writer.WriteNumber("max_tokens"u8, l.MaxTokens);
+        }
+
         writer.WriteEndObject();
         writer.Flush();
         output.Write("\n"u8);

@@ -107,8 +107,8 @@ public static class JsonLines
         throw new FormatException($"a line has no \"{name}\" array");
     }
 
-    /// <summary>Writes <c>{"ids":[...]}</c> (and <c>"offsets":[[s,e],...]</c> when given) and a newline.</summary>
-    public static void WriteIds(IBufferWriter<byte> output, ReadOnlySpan<int> ids, ReadOnlySpan<int> offsets)
+    /// <summary>Writes <c>{"ids":[...]}</c> (and <c>"offsets":[[s,e],...]</c> when <paramref name="withOffsets"/>) and a newline.</summary>
+    public static void WriteIds(IBufferWriter<byte> output, ReadOnlySpan<int> ids, ReadOnlySpan<int> offsets, bool withOffsets)
     {
         ArgumentNullException.ThrowIfNull(output);
 
@@ -128,7 +128,7 @@ public static class JsonLines
         }
 
         span[n++] = (byte)']';
-        if (!offsets.IsEmpty)
+        if (withOffsets)
         {
             ",\"offsets\":["u8.CopyTo(span[n..]);
             n += 12;

@@ -140,7 +140,7 @@ public sealed class HfTokenizer
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             output.Clear();
-            return new EncodeOutcome(0, false, false, $"the text could not be encoded ({ex.GetType().Name}: {ex.Message})");
+            return Failed(ex);
         }
     }
 
@@ -168,7 +168,7 @@ public sealed class HfTokenizer
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             output.Clear();
-            return new EncodeOutcome(0, false, false, $"the text could not be encoded ({ex.GetType().Name}: {ex.Message})");
+            return Failed(ex);
         }
     }
 
@@ -309,6 +309,10 @@ public sealed class HfTokenizer
 
         return Finish(content, output, settings, template, budget);
     }
+
+    private static EncodeOutcome Failed(Exception ex) => new(0, false, false, ex is TokenizerEncodeException
+        ? ex.Message
+        : $"The text could not be encoded: {ex.GetType().Name}: {ex.Message}. This is a bug in NvEmbed's tokenizer.");
 
     private static int Budget(in EncodeSettings settings, SpecialTokenTemplate template) =>
         settings.MaxTokens > 0 ? Math.Max(settings.MaxTokens - template.Count, 0) : int.MaxValue;

@@ -208,6 +208,11 @@ public sealed class BpeModel : ITokenModel
 
                 unkOpen = true;
             }
+            else if (Options.UnkToken is { } missing)
+            {
+                // NOTE: Hugging Face's wording (Error::UnkTokenOutOfVocabulary), raised only when a text needs it.
+                throw new TokenizerEncodeException($"Unk token `{missing}` not found in the vocabulary");
+            }
 
             i += len;
         }
