@@ -22,6 +22,32 @@ public static class JsonLines
     public static ReadOnlySpan<byte> ReadStringPropertyUtf8(ReadOnlySpan<byte> line, ReadOnlySpan<byte> name, scoped ref byte[] scratch)
     {
         ArgumentNullException.ThrowIfNull(scratch);
+        var reader = FindString(line, name);
+        if (!reader.ValueIsEscaped)
+        {
+            return line.Slice((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length);
+        }
+
+        var raw = reader.ValueSpan;
+        if (scratch.Length < raw.Length)
+        {
+            scratch = new byte[Math.Max(raw.Length, scratch.Length * 2)];
+        }
+
+        return scratch.AsSpan(0, Unescape(raw, scratch));
+    }
+
+    /// <summary>The string property <paramref name="name"/> of the JSON object in <paramref name="line"/>, lone surrogates kept.</summary>
+    /// <exception cref="FormatException">The line is not an object with that string property.</exception>
+    public static string ReadStringProperty(ReadOnlySpan<byte> line, string name)
+    {
+        var reader = FindString(line, Encoding.UTF8.GetBytes(name));
+        return reader.ValueIsEscaped ? UnescapeToUtf16(reader.ValueSpan) : Encoding.UTF8.GetString(reader.ValueSpan);
+    }
+
+    // A reader on the value of the string property name of the object in line.
+    private static Utf8JsonReader FindString(ReadOnlySpan<byte> line, ReadOnlySpan<byte> name)
+    {
         var reader = new Utf8JsonReader(line);
         try
         {
@@ -36,23 +62,9 @@ public static class JsonLines
                 reader.Read();
                 if (match)
                 {
-                    if (reader.TokenType != JsonTokenType.String)
-                    {
-                        throw new FormatException($"\"{Encoding.UTF8.GetString(name)}\" is not a string");
-                    }
-
-                    if (!reader.ValueIsEscaped)
-                    {
-                        return line.Slice((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length);
-                    }
-
-                    var raw = reader.ValueSpan;
-                    if (scratch.Length < raw.Length)
-                    {
-                        scratch = new byte[Math.Max(raw.Length, scratch.Length * 2)];
-                    }
-
-                    return scratch.AsSpan(0, Unescape(raw, scratch));
+                    return reader.TokenType == JsonTokenType.String
+                        ? reader
+                        : throw new FormatException($"\"{Encoding.UTF8.GetString(name)}\" is not a string");
                 }
 
                 reader.Skip();
@@ -64,14 +76,6 @@ public static class JsonLines
         }
 
         throw new FormatException($"a line has no \"{Encoding.UTF8.GetString(name)}\" property");
-    }
-
-    /// <summary>The string property <paramref name="name"/> of the JSON object in <paramref name="line"/>.</summary>
-    /// <exception cref="FormatException">The line is not an object with that string property.</exception>
-    public static string ReadStringProperty(ReadOnlySpan<byte> line, string name)
-    {
-        var scratch = Array.Empty<byte>();
-        return Encoding.UTF8.GetString(ReadStringPropertyUtf8(line, Encoding.UTF8.GetBytes(name), ref scratch));
     }
 
     /// <summary>The int array property <paramref name="name"/> of the JSON object in <paramref name="line"/>.</summary>
@@ -201,6 +205,40 @@ public static class JsonLines
         }
 
         return n;
+    }
+
+    private static string UnescapeToUtf16(ReadOnlySpan<byte> raw)
+    {
+        var builder = new StringBuilder(raw.Length);
+        var start = 0;
+        for (var i = 0; i < raw.Length; i++)
+        {
+            if (raw[i] != (byte)'\\')
+            {
+                continue;
+            }
+
+            builder.Append(Encoding.UTF8.GetString(raw[start..i]));
+            var c = (char)raw[++i];
+            switch (c)
+            {
+                case 'n': builder.Append('\n'); break;
+                case 'r': builder.Append('\r'); break;
+                case 't': builder.Append('\t'); break;
+                case 'b': builder.Append('\b'); break;
+                case 'f': builder.Append('\f'); break;
+                case 'u':
+                    builder.Append((char)Hex4(raw.Slice(i + 1, 4)));
+                    i += 4;
+                    break;
+                default: builder.Append(c); break;
+            }
+
+            start = i + 1;
+        }
+
+        builder.Append(Encoding.UTF8.GetString(raw[start..]));
+        return builder.ToString();
     }
 
     private static int Hex4(ReadOnlySpan<byte> digits) =>
