@@ -490,6 +490,13 @@ public sealed class HfTokenizer
             {
                 var s = scratch.StartAt(k);
                 var e = scratch.EndAt(k);
+                if (e == s && s > 0)
+                {
+                    // A byte-fallback byte after the first of its character: Hugging Face gives every byte of a character the
+                    // character's span (its offsets are bytes, widened to the characters they touch).
+                    s -= s >= 2 && char.IsLowSurrogate(piece.Chars[s - 1]) && char.IsHighSurrogate(piece.Chars[s - 2]) ? 2 : 1;
+                }
+
                 var originalStart = s < piece.Length ? piece.StartOf(s) : piece.EndOf(piece.Length - 1);
                 var originalEnd = e > s ? piece.EndOf(e - 1) : originalStart;
                 output.Add(scratch.IdAt(k), originalStart, originalEnd);
