@@ -18,7 +18,7 @@ internal sealed class MergeTable
     public MergeTable(int capacity)
     {
         // NOTE: at most 3/4 full rather than 1/2 halves the table for Llama 3's 280,147 merges (8 MiB instead of
-        // 16 MiB, read at every cached start-up); the encode rate on the multilingual corpus did not change measurably.
+        // 16 MiB, read at every cached start-up: the cache went from 22.9 MB to 14.6 MB), for slightly longer probes.
         var size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity + capacity / 3, 16));
         _keys = new ulong[size];
         _values = new long[size];
