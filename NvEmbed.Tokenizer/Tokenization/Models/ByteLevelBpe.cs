@@ -64,7 +64,13 @@ internal sealed class ByteLevelBpe
             return;
         }
 
-        var cache = t_cache ??= new WordCache();
+        var cache = t_cache;
+        if (cache is null || cache.Owner != this)
+        {
+            // One cache per thread, for the tokenizer it last served: ids are only valid for their own vocabulary.
+            t_cache = cache = new WordCache(this);
+        }
+
         var hash = ByteKeyHash.Of(piece);
         var cached = cache.Find(piece, hash);
         if (!cached.IsEmpty)

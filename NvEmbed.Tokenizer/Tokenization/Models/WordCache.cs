@@ -30,6 +30,12 @@ internal sealed class WordCache
     private readonly int[] _ids = new int[IdCapacity];
     private int _count;
 
+    /// <summary>Creates an empty cache for the words of <paramref name="owner"/>.</summary>
+    public WordCache(object owner) => Owner = owner;
+
+    /// <summary>The tokenizer whose ids the cache holds.</summary>
+    public object Owner { get; }
+
     /// <summary>The ids cached for <paramref name="word"/>, or an empty span when it is not cached.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<int> Find(ReadOnlySpan<byte> word, uint hash)
