@@ -1,17 +1,20 @@
-// Builds the English documentation corpus as JSON lines {"text": "..."} on stdout, from the files of Debian
-// packages unpacked under a folder (docs-corpus.sh fetches and unpacks them): Node.js's API reference
-// (nodejs-doc, Markdown), Python's documentation sources (python3.11-doc, reStructuredText) and the fortune
-// cookies of `fortunes`. One text per paragraph (per cookie); fenced and indented code blocks are left out.
-// Deterministic: files in sorted order, nothing random.
-//   node tokenizer/docs-corpus.js <unpacked-dir>
+// Builds documentation corpora as JSON lines {"text": "..."} on stdout, from the files of Debian packages unpacked
+// under a folder (docs-corpus.sh fetches and unpacks them). Deterministic: files in sorted order, nothing random.
+//   node tokenizer/docs-corpus.js <unpacked-dir> [english|translations]
+// english:      Node.js's API reference (nodejs-doc, Markdown), Python's documentation sources (python3.11-doc,
+//               reStructuredText) and the fortune cookies of `fortunes`; one text per paragraph (per cookie), fenced
+//               and indented code blocks left out.
+// translations: the Debian Reference in its nine translations (debian-reference-de/es/fr/id/it/ja/pt/zh-cn/zh-tw,
+//               HTML): the text of each <p>, the languages interleaved paragraph by paragraph.
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const zlib = require('zlib');
 
 const root = process.argv[2];
-if (!root) {
-  process.stderr.write('usage: node tokenizer/docs-corpus.js <unpacked-dir>\n');
+const set = process.argv[3] || 'english';
+if (!root || !['english', 'translations'].includes(set)) {
+  process.stderr.write('usage: node tokenizer/docs-corpus.js <unpacked-dir> [english|translations]\n');
   process.exit(2);
 }
 
@@ -48,9 +51,23 @@ function add(name, list) {
   sources[name] = list.length;
   texts.push(...list);
 }
-add('nodejs-doc', files(path.join(root, 'usr/share/doc/nodejs/api'), /\.md(\.gz)?$/).flatMap((f) => paragraphs(read(f))));
-add('python3.11-doc', files(path.join(root, 'usr/share/doc/python3.11/html/_sources'), /\.rst\.txt$/).flatMap((f) => paragraphs(read(f))));
-add('fortunes', files(path.join(root, 'usr/share/games/fortunes'), /^[a-z-]+$/).flatMap((f) => read(f).split(/\n%\n/).map((c) => c.trim()).filter((c) => c.length > 0)));
+const entities = (t) => t.replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16)))
+  .replace(/&#([0-9]+);/g, (_, d) => String.fromCodePoint(parseInt(d, 10)))
+  .replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&nbsp;/g, '\u00a0').replace(/&amp;/g, '&');
+
+if (set === 'english') {
+  add('nodejs-doc', files(path.join(root, 'usr/share/doc/nodejs/api'), /\.md(\.gz)?$/).flatMap((f) => paragraphs(read(f))));
+  add('python3.11-doc', files(path.join(root, 'usr/share/doc/python3.11/html/_sources'), /\.rst\.txt$/).flatMap((f) => paragraphs(read(f))));
+  add('fortunes', files(path.join(root, 'usr/share/games/fortunes'), /^[a-z-]+$/).flatMap((f) => read(f).split(/\n%\n/).map((c) => c.trim()).filter((c) => c.length > 0)));
+} else {
+  const languages = ['de', 'es', 'fr', 'id', 'it', 'ja', 'pt', 'zh-cn', 'zh-tw'];
+  const byLanguage = languages.map((lang) => files(path.join(root, 'usr/share/debian-reference'), new RegExp(`\\.${lang}\\.html$`))
+    .flatMap((f) => [...read(f).matchAll(/<p>([\s\S]*?)<\/p>/g)].map((m) => entities(m[1].replace(/<[^>]+>/g, '')).replace(/\s+/g, ' ').trim()))
+    .filter((p) => p.length >= 20));
+  languages.forEach((lang, i) => (sources['debian-reference-' + lang] = byLanguage[i].length));
+  const longest = Math.max(...byLanguage.map((l) => l.length));
+  for (let i = 0; i < longest; i++) for (const list of byLanguage) if (i < list.length) texts.push(list[i]);
+}
 
 process.stdout.write(texts.map((t) => JSON.stringify({ text: t })).join('\n') + '\n');
 process.stderr.write(JSON.stringify({ count: texts.length, bytes: texts.reduce((s, t) => s + Buffer.byteLength(t), 0), sources }) + '\n');
