@@ -21,7 +21,7 @@ namespace NvEmbed.Tokenizer.Tokenization;
 /// </remarks>
 internal static class TokenizerBinaryCache
 {
-    private static ReadOnlySpan<byte> Magic => "NVEMBED-BPE-v001"u8;
+    private static ReadOnlySpan<byte> Magic => "NVEMBED-BPE-v002"u8;
 
     /// <summary>What a cache file holds.</summary>
     public sealed record Contents(byte[] Sha256, byte[] Json, BpeVocabulary Vocabulary, MergeTable Merges, int[] ByteIds, ByteLevelVocabulary? ByteLevel);
@@ -80,7 +80,7 @@ internal static class TokenizerBinaryCache
 
                 var json = ReadArray<byte>(stream);
                 var vocabulary = new BpeVocabulary(ReadArray<int>(stream), ReadArray<int>(stream), ReadArray<char>(stream));
-                var merges = new MergeTable(ReadArray<ulong>(stream), ReadArray<long>(stream));
+                var merges = new MergeTable(ReadArray<MergeTable.Slot>(stream));
                 var byteIds = ReadArray<int>(stream);
                 ByteLevelVocabulary? byteLevel = null;
                 if (stream.ReadByte() == 1)
@@ -118,8 +118,7 @@ internal static class TokenizerBinaryCache
                     WriteArray(stream, ids);
                     WriteArray(stream, lengths);
                     WriteArray(stream, chars);
-                    WriteArray(stream, model.Merges.Keys);
-                    WriteArray(stream, model.Merges.Values);
+                    WriteArray(stream, model.Merges.Slots);
                     WriteArray(stream, model.ByteTokenIds);
                     if (model.ByteLevel is { } byteLevel)
                     {
