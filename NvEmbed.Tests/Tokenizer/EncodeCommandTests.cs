@@ -82,6 +82,41 @@ public class EncodeCommandTests
     }
 
     [Fact]
+    public async Task Encode_TextTheTokenizerRefuses_WritesAnErrorLineAndCarriesOn()
+    {
+        // Arrange: a Unigram model without an unknown token; Hugging Face refuses "abc" (no piece for 'c') with this message.
+        var path = Path.Combine(Path.GetTempPath(), $"nvembed-unigram-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, "{\"added_tokens\":[],\"model\":{\"type\":\"Unigram\",\"unk_id\":null,\"vocab\":[[\"a\",-1.0],[\"b\",-2.0]],\"byte_fallback\":false}}");
+        try
+        {
+            // Act
+            var (exitCode, output, error) = await RunCliAsync("{\"text\":\"ab\"}\n{\"text\":\"abc\"}\n{\"text\":\"b\"}\n", "--tokenizer", path);
+
+            // Assert
+            Assert.True(exitCode == 0, error);
+            Assert.Equal(["{\"ids\":[0,1]}", "{\"error\":\"Encountered an unknown token but `unk_id` is missing\"}", "{\"ids\":[1]}"], output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Encode_OffsetsOption_WritesUtf16OffsetsEvenForEmptyText()
+    {
+        // Act
+        var (exitCode, output, error) = await RunCliAsync("{\"text\":\"h\u00e9 😀\"}\n{\"text\":\"\"}\n", "--tokenizer", RepoPaths.Llama3TokenizerJson, "--offsets", "--no-special-tokens");
+
+        // Assert
+        Assert.True(exitCode == 0, error);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Equal("{\"ids\":[71,978,91416],\"offsets\":[[0,1],[1,2],[2,5]]}", lines[0]); // as npm tokenizers writes them
+        Assert.Equal("{\"ids\":[],\"offsets\":[]}", lines[1]);
+    }
+
+    [Fact]
     public async Task Encode_MalformedTokenizer_FailsWithPath()
     {
         // Arrange

@@ -175,6 +175,51 @@ public class HfTokenizerTests
         Assert.Equal(text, without);
     }
 
+    [Fact]
+    public async Task Encode_TwoFastPathTokenizersOnOneThread_EachKeepsItsOwnIds()
+    {
+        // Arrange: a Llama 3 copy with all but the first 80,000 merges dropped tokenizes unseen words differently; the
+        // thread's word cache must not hand one tokenizer's ids to the other.
+        var directory = Directory.CreateTempSubdirectory("nvembed-two-tokenizers-");
+        try
+        {
+            var root = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(RepoPaths.Llama3TokenizerJson))!;
+            var merges = root["model"]!["merges"]!.AsArray();
+            while (merges.Count > 80_000)
+            {
+                merges.RemoveAt(merges.Count - 1);
+            }
+
+            var fewerPath = Path.Combine(directory.FullName, "tokenizer.json");
+            await File.WriteAllTextAsync(fewerPath, root.ToJsonString());
+            var fewer = HfTokenizer.Load(fewerPath);
+            const string text = "Zyxwvutsqponmlk qwertyuiopasdf";
+            var expected = await Task.Run(() => EncodeWith(fewer, text));
+
+            // Act
+            var full = EncodeWith(s_llama3.Value, text);
+            var actual = EncodeWith(fewer, text);
+            var fullAgain = EncodeWith(s_llama3.Value, text);
+
+            // Assert
+            Assert.True(fewer.UsesFastPath);
+            Assert.NotEqual(full, expected);
+            Assert.Equal(expected, actual);
+            Assert.Equal(full, fullAgain);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    private static int[] EncodeWith(HfTokenizer tokenizer, string text)
+    {
+        var buffer = new TokenBuffer();
+        tokenizer.Encode(text, buffer, EncodeSettings.Default);
+        return buffer.Ids.ToArray();
+    }
+
     [Theory]
     [InlineData("normalizer", "{\"type\":\"ByteLevel\"}", "ByteLevel")]
     [InlineData("pre_tokenizer", "{\"type\":\"UnicodeScripts\"}", "UnicodeScripts")]

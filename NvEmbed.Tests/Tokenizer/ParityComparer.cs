@@ -11,7 +11,8 @@ public static class ParityComparer
     public sealed record Report(int Total, int Mismatches, string FirstMismatches);
 
     /// <summary>Compares ids (and offsets when the reference lines carry them).</summary>
-    public static Report Compare(HfTokenizer tokenizer, TokenizerReference.Corpus corpus, IReadOnlyList<string> reference, bool addSpecialTokens, bool offsets)
+    /// <remarks>With <paramref name="utf8"/> the texts go through the UTF-8 entry point (as the encode command's do).</remarks>
+    public static Report Compare(HfTokenizer tokenizer, TokenizerReference.Corpus corpus, IReadOnlyList<string> reference, bool addSpecialTokens, bool offsets, bool utf8 = false)
     {
         var buffer = new TokenBuffer();
         var settings = new EncodeSettings(addSpecialTokens, 0, NvEmbed.Contracts.Clients.TruncationMode.None, offsets);
@@ -19,7 +20,10 @@ public static class ParityComparer
         var report = new StringBuilder();
         for (var i = 0; i < corpus.Texts.Count; i++)
         {
-            tokenizer.Encode(corpus.Texts[i], buffer, settings);
+            var outcome = utf8
+                ? tokenizer.Encode(Encoding.UTF8.GetBytes(corpus.Texts[i]), buffer, settings)
+                : tokenizer.Encode(corpus.Texts[i], buffer, settings);
+            Assert.True(outcome.Error is null, $"#{i}: {outcome.Error}");
             var line = Encoding.UTF8.GetBytes(reference[i]);
             var expectedIds = JsonLines.ReadIntArrayProperty(line, "ids");
             var ok = buffer.Ids.SequenceEqual(expectedIds);

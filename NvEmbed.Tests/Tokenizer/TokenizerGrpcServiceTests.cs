@@ -108,6 +108,36 @@ public class TokenizerGrpcServiceTests
     }
 
     [Fact]
+    public async Task Encode_TextTheTokenizerRefuses_FailsWithInvalidArgumentNamingTheInput()
+    {
+        // Arrange: a Unigram model without an unknown token (Hugging Face refuses "abc" too); the service stays up.
+        var path = Path.Combine(Path.GetTempPath(), $"nvembed-unigram-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, "{\"added_tokens\":[],\"model\":{\"type\":\"Unigram\",\"unk_id\":null,\"vocab\":[[\"a\",-1.0],[\"b\",-2.0]],\"byte_fallback\":false}}");
+        try
+        {
+            await using var server = await TokenizerTestServer.StartAsync(new ModelServingSettings(), new Dictionary<string, string?> { ["NVEMBED_TOKENIZER_JSON"] = path });
+            var refused = new EncodeRequest();
+            refused.Texts.Add(["ab", "abc"]);
+            var fine = new EncodeRequest();
+            fine.Texts.Add(["ab"]);
+
+            // Act
+            var error = await Assert.ThrowsAsync<RpcException>(() => EncodeAsync(server, refused));
+            var response = await EncodeAsync(server, fine);
+
+            // Assert
+            Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+            Assert.Contains("Input 1", error.Message, StringComparison.Ordinal);
+            Assert.Contains("unk_id", error.Message, StringComparison.Ordinal);
+            Assert.Equal([0, 1], response.InputIds);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task Encode_MoreWorkThanTheQueueHolds_FailsWithResourceExhausted()
     {
         // Arrange: one-text chunks and room for two: a three-text request cannot be admitted.

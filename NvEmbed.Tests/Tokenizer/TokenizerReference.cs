@@ -31,8 +31,8 @@ public static class TokenizerReference
         return new Corpus(string.Join('\n', lines) + "\n", texts, summary.RootElement.GetProperty("scripts").GetInt32());
     }
 
-    /// <summary>Encodes the corpus with the reference; one JSON line per text ({"ids": [...], "offsets": [...]}).</summary>
-    public static async Task<IReadOnlyList<string>> EncodeAsync(string tokenizerJson, Corpus corpus, bool addSpecialTokens = true, bool offsets = false)
+    /// <summary>Encodes the corpus with the reference; one JSON line per text ({"ids": [...], "offsets": [...], "tokens": [...]}).</summary>
+    public static async Task<IReadOnlyList<string>> EncodeAsync(string tokenizerJson, Corpus corpus, bool addSpecialTokens = true, bool offsets = false, bool tokens = false)
     {
         var args = new List<string> { "tokenizer/encode.js", "--tokenizer", tokenizerJson };
         if (!addSpecialTokens)
@@ -43,6 +43,11 @@ public static class TokenizerReference
         if (offsets)
         {
             args.Add("--offsets");
+        }
+
+        if (tokens)
+        {
+            args.Add("--tokens");
         }
 
         var result = await NodeScript.RunAsync(args[0], args.Skip(1), corpus.JsonLines, s_timeout);

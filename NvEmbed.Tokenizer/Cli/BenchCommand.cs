@@ -83,9 +83,12 @@ public static class BenchCommand
             output.WriteLine($"tokenizer: {tokenizer.Path} ({tokenizer.Model.Type}, vocab {tokenizer.VocabSize}); {Environment.ProcessorCount} cores visible, each engine on one thread; {seconds:0.#} s per measurement");
             output.WriteLine();
             output.WriteLine("Rates are per second of CPU time of each process (wall-clock rates in brackets): on a shared machine the");
-            output.WriteLine("wall clock counts other people's work too. Same tokens: both engines produced the same token count per pass.");
+            output.WriteLine("wall clock counts other people's work too. Loading and JSON lines are not counted here; the README's");
+            output.WriteLine("whole-process commands count them. 'differ': texts whose ids are not NvEmbed's (NvEmbed vs Hugging Face:");
+            output.WriteLine("total token count of a pass; ML.NET Tiktoken vs NvEmbed: per text).");
             output.WriteLine();
-            output.WriteLine($"{"corpus",-13} {"texts",6} {"MB",5} | {"NvEmbed tok/s",13} {"MB/s",6} {"(wall tok/s)",13} {"B/tok",6} | {"HF tok/s",11} {"MB/s",6} {"(wall tok/s)",13} | {"speed-up",8} {"(wall)",7} {"same",5}");
+            output.WriteLine($"{"corpus",-13} {"texts",6} {"MB",6} | {"engine",-16} {"tok/s",11} {"MB/s",6} {"(wall tok/s)",13} | {"vs HF",6} | differ");
+            var tiktoken = TiktokenComparison.TryCreate(tokenizer);
             foreach (var (name, file) in corpora)
             {
                 var texts = File.ReadLines(file).Where(l => l.Length > 0).Select(l => JsonLines.ReadStringProperty(Encoding.UTF8.GetBytes(l), "text")).ToList();
@@ -99,15 +102,20 @@ public static class BenchCommand
 
                 using var json = JsonDocument.Parse(reference.Output);
                 var hf = json.RootElement;
-                var hfTokensPerPass = hf.GetProperty("tokens").GetDouble() / hf.GetProperty("passes").GetDouble();
-                var hfCpu = hf.GetProperty("cpuSeconds").GetDouble();
-                var hfWall = hf.GetProperty("seconds").GetDouble();
                 var hfTokens = hf.GetProperty("tokens").GetDouble();
-                var hfTokensPerSecond = hfTokens / hfCpu;
-                var hfMegabytesPerSecond = hf.GetProperty("bytes").GetDouble() / 1e6 / hfCpu;
-                var hfWallTokensPerSecond = hfTokens / hfWall;
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{name,-13} {texts.Count,6} {ours.Bytes / 1e6,5:0.00} | {ours.TokensPerSecond,13:N0} {ours.MegabytesPerSecond,6:0.00} {"(" + ours.WallTokensPerSecond.ToString("N0", CultureInfo.InvariantCulture) + ")",13} {ours.AllocatedPerToken,6:0.00} | {hfTokensPerSecond,11:N0} {hfMegabytesPerSecond,6:0.00} {"(" + hfWallTokensPerSecond.ToString("N0", CultureInfo.InvariantCulture) + ")",13} | {ours.TokensPerSecond / hfTokensPerSecond,7:0.00}x {"(" + (ours.WallTokensPerSecond / hfWallTokensPerSecond).ToString("0.00", CultureInfo.InvariantCulture) + "x)",7} {(Math.Abs(hfTokensPerPass - ours.TokensPerPass) < 0.5 ? "yes" : "NO"),5}"));
+                var hfCpu = hf.GetProperty("cpuSeconds").GetDouble();
+                var hfRate = hfTokens / hfCpu;
+                var hfSame = Math.Abs(hfTokens / hf.GetProperty("passes").GetDouble() - ours.TokensPerPass) < 0.5;
+                var megabytes = ours.Bytes / 1e6;
+                var bytesPerToken = ours.Bytes / ours.TokensPerPass;
+                Row(output, $"{name,-13} {texts.Count,6} {megabytes,6:0.00}", "NvEmbed", ours.TokensPerSecond, bytesPerToken, ours.WallTokensPerSecond, ours.TokensPerSecond / hfRate, (hfSame ? "same tokens as HF" : "TOKEN COUNT DIFFERS FROM HF") + string.Create(CultureInfo.InvariantCulture, $"; {ours.AllocatedPerToken:0.00} B allocated per token"));
+                Row(output, string.Empty, "Hugging Face", hfRate, bytesPerToken, hfTokens / hf.GetProperty("seconds").GetDouble(), 1, string.Empty);
+                if (tiktoken is not null)
+                {
+                    var (rate, wall) = tiktoken.Time(texts, seconds);
+                    var differing = tiktoken.CountMismatches(texts);
+                    Row(output, string.Empty, "ML.NET Tiktoken", rate, bytesPerToken, wall, rate / hfRate, string.Create(CultureInfo.InvariantCulture, $"{differing} of {texts.Count} texts"));
+                }
             }
 
             if (tokenizer.UsesFastPath)
@@ -126,7 +134,11 @@ public static class BenchCommand
         }
     }
 
-    private sealed record EngineTiming(double TokensPerSecond, double MegabytesPerSecond, double WallTokensPerSecond, double TokensPerPass, long Bytes, double AllocatedPerToken);
+    private static void Row(TextWriter output, string corpus, string engine, double tokensPerSecond, double bytesPerToken, double wallTokensPerSecond, double versusHf, string differ) =>
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{corpus,-27} | {engine,-16} {tokensPerSecond,11:N0} {tokensPerSecond * bytesPerToken / 1e6,6:0.00} {"(" + wallTokensPerSecond.ToString("N0", CultureInfo.InvariantCulture) + ")",13} | {versusHf,5:0.00}x | {differ}"));
+
+    private sealed record EngineTiming(double TokensPerSecond, double WallTokensPerSecond, double TokensPerPass, long Bytes, double AllocatedPerToken);
 
     private static EngineTiming TimeEngine(HfTokenizer tokenizer, List<string> texts, double seconds)
     {
@@ -159,7 +171,7 @@ public static class BenchCommand
         var elapsed = stopwatch.Elapsed.TotalSeconds;
         var cpu = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds;
         var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
-        return new EngineTiming(total / cpu, bytes * passes / 1e6 / cpu, total / elapsed, perPass, bytes, (double)allocated / total);
+        return new EngineTiming(total / cpu, total / elapsed, perPass, bytes, (double)allocated / total);
     }
 
     private static void CompareSplitters(List<string> texts, double seconds, TextWriter output)

@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using NvEmbed.Contracts.Clients;
 using NvEmbed.Tokenizer.Tokenization;
 
@@ -8,7 +11,8 @@ namespace NvEmbed.Tokenizer.Cli;
 /// <c>encode --tokenizer &lt;tokenizer.json&gt; [--no-special-tokens] [--offsets] [--max-tokens N] [--truncation none|start|end]</c>:
 /// reads JSON lines <c>{"text": "..."}</c> on stdin and writes <c>{"ids": [...]}</c> per line on stdout, in order,
 /// with the engine the service uses. A text over the limit with truncation none gives
-/// <c>{"error": "...", "token_count": N, "max_tokens": M}</c>.
+/// <c>{"error": "...", "token_count": N, "max_tokens": M}</c>, a text the tokenizer cannot encode (as Hugging Face
+/// refuses, e.g. an unknown character with no unknown token) <c>{"error": "..."}</c>; the other lines carry on.
 /// </summary>
 public static class EncodeCommand
 {
@@ -64,36 +68,114 @@ public static class EncodeCommand
             return 1;
         }
 
-        var buffer = new TokenBuffer(4096);
+        return EncodeLines(tokenizer, settings, input, output, error);
+    }
+
+    // Reads stdin in large blocks and encodes each complete line from the block itself (no string, no array per line);
+    // the ids go to one output buffer that is written out when it passes 1 MiB.
+    private static int EncodeLines(HfTokenizer tokenizer, EncodeSettings settings, Stream input, Stream output, TextWriter error)
+    {
+        const int FlushAt = 1 << 20;
+        var tokens = new TokenBuffer(4096);
+        var pending = new ArrayBufferWriter<byte>(FlushAt + (1 << 16));
+        var scratch = new byte[4096];
+        var block = new byte[1 << 20];
+        var filled = 0;
         var lineNumber = 0;
-        using var stdout = new BufferedStream(output, 1 << 16);
-        foreach (var line in JsonLines.ReadLines(input))
+        var text = "text"u8.ToArray();
+        while (true)
         {
-            lineNumber++;
-            string text;
-            try
+            if (filled == block.Length)
             {
-                text = JsonLines.ReadStringProperty(line, "text");
-            }
-            catch (FormatException ex)
-            {
-                stdout.Flush();
-                error.WriteLine($"encode: line {lineNumber}: {ex.Message}");
-                return 1;
+                Array.Resize(ref block, block.Length * 2);
             }
 
-            var outcome = tokenizer.Encode(text, buffer, settings);
-            if (outcome.TooLong)
+            var read = input.Read(block, filled, block.Length - filled);
+            var end = filled + read;
+            var consumed = 0;
+            while (consumed < end)
             {
-                var message = $"{{\"error\":\"Input length {outcome.TokenCount} exceeds maximum allowed token size {settings.MaxTokens}\",\"token_count\":{outcome.TokenCount},\"max_tokens\":{settings.MaxTokens}}}\n";
-                stdout.Write(System.Text.Encoding.UTF8.GetBytes(message));
-                continue;
+                var newline = block.AsSpan(consumed, end - consumed).IndexOf((byte)'\n');
+                if (newline < 0 && read > 0)
+                {
+                    break;
+                }
+
+                var length = newline < 0 ? end - consumed : newline;
+                var line = block.AsSpan(consumed, length);
+                consumed += newline < 0 ? length : length + 1;
+                if (line.Length > 0 && line[^1] == (byte)'\r')
+                {
+                    line = line[..^1];
+                }
+
+                if (line.IsEmpty)
+                {
+                    continue;
+                }
+
+                lineNumber++;
+                ReadOnlySpan<byte> value;
+                try
+                {
+                    value = JsonLines.ReadStringPropertyUtf8(line, text, ref scratch);
+                }
+                catch (FormatException ex)
+                {
+                    output.Write(pending.WrittenSpan);
+                    output.Flush();
+                    error.WriteLine($"encode: line {lineNumber}: {ex.Message}");
+                    return 1;
+                }
+
+                var outcome = tokenizer.Encode(value, tokens, settings);
+                if (outcome.Error is not null)
+                {
+                    WriteError(pending, outcome.Error, null);
+                }
+                else if (outcome.TooLong)
+                {
+                    WriteError(pending, $"Input length {outcome.TokenCount} exceeds maximum allowed token size {settings.MaxTokens}", (outcome.TokenCount, settings.MaxTokens));
+                }
+                else
+                {
+                    JsonLines.WriteIds(pending, tokens.Ids, tokens.Offsets, settings.WithOffsets);
+                }
+
+                if (pending.WrittenCount >= FlushAt)
+                {
+                    output.Write(pending.WrittenSpan);
+                    pending.ResetWrittenCount();
+                }
             }
 
-            JsonLines.WriteIds(stdout, buffer.Ids, settings.WithOffsets ? buffer.Offsets : default);
+            block.AsSpan(consumed, end - consumed).CopyTo(block);
+            filled = end - consumed;
+            if (read == 0)
+            {
+                break;
+            }
         }
 
+        output.Write(pending.WrittenSpan);
+        output.Flush();
         return 0;
+    }
+
+    private static void WriteError(ArrayBufferWriter<byte> output, string message, (int TokenCount, int MaxTokens)? limit)
+    {
+        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        writer.WriteStartObject();
+        writer.WriteString("error"u8, message);
+        if (limit is { } l)
+        {
+            writer.WriteNumber("token_count"u8, l.TokenCount);
+            writer.WriteNumber("max_tokens"u8, l.MaxTokens);
+        }
+
+        writer.WriteEndObject();
+        writer.Flush();
+        output.Write("\n"u8);
     }
 
     private static TruncationMode ParseTruncation(string value) => value.ToUpperInvariant() switch

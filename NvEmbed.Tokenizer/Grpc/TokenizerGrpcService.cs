@@ -67,6 +67,16 @@ public sealed class TokenizerGrpcService(LoadedTokenizer loaded, TokenizerWorker
             await running.ConfigureAwait(false);
         }
 
+        for (var i = 0; i < count; i++)
+        {
+            if (results[i].Unencodable is { } reason)
+            {
+                // NOTE: the protocol has no per-input kind for a text the tokenizer refuses (as Hugging Face does, e.g. an
+                // unknown character with no unknown token), so the call fails with the input named; other calls go on.
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"Input {i} cannot be tokenized: {reason}"));
+            }
+        }
+
         var response = new EncodeResponse();
         response.CuSeqLengths.Add(0);
         for (var i = 0; i < count; i++)
@@ -149,6 +159,11 @@ public sealed class TokenizerGrpcService(LoadedTokenizer loaded, TokenizerWorker
 
         var buffer = t_buffer ??= new TokenBuffer(8192);
         var outcome = loaded.Tokenizer.Encode(text, buffer, settings);
+        if (outcome.Error is not null)
+        {
+            return Result.Error(InputErrorKind.Unspecified, outcome.Error, 0) with { Unencodable = outcome.Error };
+        }
+
         if (outcome.TooLong)
         {
             // NOTE: the NIM's wording, which the Api passes on verbatim.
@@ -158,7 +173,7 @@ public sealed class TokenizerGrpcService(LoadedTokenizer loaded, TokenizerWorker
         return new Result(buffer.Ids.ToArray(), settings.WithOffsets ? buffer.Offsets.ToArray() : null, null, string.Empty, outcome.TokenCount);
     }
 
-    private readonly record struct Result(int[] Ids, int[]? Offsets, InputErrorKind? ErrorKind, string ErrorMessage, int TokenCount)
+    private readonly record struct Result(int[] Ids, int[]? Offsets, InputErrorKind? ErrorKind, string ErrorMessage, int TokenCount, string? Unencodable = null)
     {
         public static Result Error(InputErrorKind kind, string message, int tokenCount) => new([], null, kind, message, tokenCount);
     }

@@ -5,4 +5,6 @@ namespace NvEmbed.Tokenizer.Tokenization;
 /// from a capped prefix or suffix this is the count of that part: still more than the limit).</param>
 /// <param name="TooLong">True when the limit was exceeded with <see cref="NvEmbed.Contracts.Clients.TruncationMode.None"/>; no tokens were written.</param>
 /// <param name="Truncated">True when tokens were dropped.</param>
-public readonly record struct EncodeOutcome(int TokenCount, bool TooLong, bool Truncated);
+/// <param name="Error">Set when the text could not be encoded (no tokens were written): the reason, for a per-input error.
+/// The engine never throws for a text; this reports what would otherwise have been an exception.</param>
+public readonly record struct EncodeOutcome(int TokenCount, bool TooLong, bool Truncated, string? Error = null);

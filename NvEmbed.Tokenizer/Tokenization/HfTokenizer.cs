@@ -1,3 +1,4 @@
+using System.Text;
 using NvEmbed.Contracts.Clients;
 using NvEmbed.Tokenizer.Tokenization.Decoders;
 using NvEmbed.Tokenizer.Tokenization.Models;
@@ -28,11 +29,18 @@ public sealed class HfTokenizer
     [ThreadStatic]
     private static TokenBuffer? t_piece;
 
+    [ThreadStatic]
+    private static byte[]? t_utf8;
+
+    [ThreadStatic]
+    private static byte[]? t_sanitized;
+
     private readonly INormalizer? _normalizer;
     private readonly IPreTokenizer? _preTokenizer;
     private readonly IDecoder? _decoder;
-    private readonly BpeModel? _byteLevelBpe;
+    private readonly ByteLevelBpe? _byteLevelBpe;
     private readonly bool _capSafe;
+    private readonly Lazy<int> _vocabSize;
 
     internal HfTokenizer(
         string path,
@@ -56,23 +64,25 @@ public sealed class HfTokenizer
         _capSafe = capSafe;
 
         // The fast path: no normalizer, the Llama 3 split then ByteLevel without its own regex, byte-level BPE.
-        if (normalizer is null && model is BpeModel { IsByteLevel: true } bpe
-            && preTokenizer is SequencePreTokenizer { Items: [SplitPreTokenizer { UsesLlama3Scanner: true, Behavior: SplitBehavior.Isolated, Invert: false }, ByteLevelPreTokenizer { AddPrefixSpace: false, UseRegex: false }] }
-            && bpe.ContinuingSubwordPrefix is null && bpe.EndOfWordSuffix is null)
+        if (normalizer is null && model is BpeModel { ByteLevel: { } byteLevel }
+            && preTokenizer is SequencePreTokenizer { Items: [SplitPreTokenizer { UsesLlama3Scanner: true, Behavior: SplitBehavior.Isolated, Invert: false }, ByteLevelPreTokenizer { AddPrefixSpace: false, UseRegex: false }] })
         {
-            _byteLevelBpe = bpe;
+            _byteLevelBpe = byteLevel;
         }
 
-        var size = model.VocabSize;
-        foreach (var token in addedTokens.Tokens)
+        _vocabSize = new Lazy<int>(() =>
         {
-            if (model.TokenToId(token.Content) < 0)
+            var size = model.VocabSize;
+            foreach (var token in addedTokens.Tokens)
             {
-                size++;
+                if (model.TokenToId(token.Content) < 0)
+                {
+                    size++;
+                }
             }
-        }
 
-        VocabSize = size;
+            return size;
+        });
     }
 
     /// <summary>The file it was loaded from.</summary>
@@ -91,83 +101,75 @@ public sealed class HfTokenizer
     public SpecialTokenTemplate Template { get; }
 
     /// <summary>Vocabulary size with added tokens (Hugging Face's <c>get_vocab_size(true)</c>).</summary>
-    public int VocabSize { get; }
+    public int VocabSize => _vocabSize.Value;
 
-    /// <summary>True when the Llama 3 fast path (scanner + byte-level BPE over UTF-8) is used.</summary>
+    /// <summary>True when the Llama 3 fast path (scanner + byte-level BPE over UTF-8, no strings) is used.</summary>
     public bool UsesFastPath => _byteLevelBpe is not null;
 
     /// <summary>Loads <paramref name="path"/>.</summary>
     /// <exception cref="TokenizerLoadException">The file is missing, malformed or uses an unknown component.</exception>
     public static HfTokenizer Load(string path) => TokenizerJsonLoader.Load(path);
 
-    /// <summary>Encodes <paramref name="text"/> into <paramref name="output"/> (cleared first).</summary>
+    /// <summary>
+    /// Encodes <paramref name="text"/> into <paramref name="output"/> (cleared first). Never throws for a text: one
+    /// the engine cannot encode gets <see cref="EncodeOutcome.Error"/> and no tokens.
+    /// </summary>
     public EncodeOutcome Encode(string text, TokenBuffer output, in EncodeSettings settings)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(output);
         output.Clear();
-        var template = settings.AddSpecialTokens ? Template : SpecialTokenTemplate.Empty;
-        text = ReplaceLoneSurrogates(text);
-        var content = t_content ??= new TokenBuffer(1024);
-        content.Clear();
-
-        var limited = settings.MaxTokens > 0;
-        var budget = limited ? Math.Max(settings.MaxTokens - template.Count, 0) : int.MaxValue;
-        var from = 0;
-        var to = text.Length;
-        if (limited && settings.Truncation != TruncationMode.None && _capSafe)
+        try
         {
-            var cap = (long)budget * CapCharsPerToken + 64;
-            if (text.Length > cap + 2)
+            if (_byteLevelBpe is not null)
             {
-                if (settings.Truncation == TruncationMode.End)
+                // Lone surrogates become U+FFFD on the way to UTF-8 (the encoder's replacement), as in Hugging Face.
+                var scratch = t_utf8 ??= new byte[4096];
+                var needed = Encoding.UTF8.GetMaxByteCount(text.Length);
+                if (scratch.Length < needed)
                 {
-                    to = FindWordBoundary(text, (int)cap, +1) ?? text.Length;
+                    t_utf8 = scratch = new byte[Math.Max(needed, scratch.Length * 2)];
                 }
-                else
-                {
-                    from = FindWordBoundary(text, (int)(text.Length - cap), -1) ?? 0;
-                }
-            }
-        }
 
-        EncodeContent(text, from, to, content, settings.WithOffsets);
-        if ((from > 0 || to < text.Length) && content.Count < budget)
-        {
-            from = 0;
-            to = text.Length;
-            content.Clear();
-            EncodeContent(text, 0, text.Length, content, settings.WithOffsets);
-        }
-
-        var total = content.Count + template.Count;
-        var keepFrom = 0;
-        var keep = content.Count;
-        var truncated = false;
-        if (limited && total > settings.MaxTokens)
-        {
-            if (settings.Truncation == TruncationMode.None)
-            {
-                return new EncodeOutcome(total, TooLong: true, Truncated: false);
+                var length = Encoding.UTF8.GetBytes(text, scratch);
+                return EncodeByteLevel(scratch.AsSpan(0, length), output, settings);
             }
 
-            truncated = true;
-            keep = Math.Min(budget, content.Count);
-            keepFrom = settings.Truncation == TruncationMode.Start ? content.Count - keep : 0;
+            return EncodeUtf16(ReplaceLoneSurrogates(text), output, settings);
         }
-
-        foreach (var id in template.Prefix)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            output.Add(id, 0, 0);
+            output.Clear();
+            return Failed(ex);
         }
+    }
 
-        output.AddRange(content, keepFrom, keep);
-        foreach (var id in template.Suffix)
+    /// <summary>
+    /// Encodes UTF-8 text (invalid sequences read as U+FFFD) into <paramref name="output"/> (cleared first); offsets,
+    /// when asked for, are in UTF-16 code units as for <see cref="Encode(string, TokenBuffer, in EncodeSettings)"/>.
+    /// The byte-level fast path runs on the bytes as they are, with no string.
+    /// </summary>
+    public EncodeOutcome Encode(ReadOnlySpan<byte> utf8, TokenBuffer output, in EncodeSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        output.Clear();
+        try
         {
-            output.Add(id, 0, 0);
-        }
+            if (_byteLevelBpe is not null)
+            {
+                var scratch = t_sanitized;
+                var valid = Utf8Text.Sanitize(utf8, ref scratch);
+                t_sanitized = scratch;
+                return EncodeByteLevel(valid, output, settings);
+            }
 
-        return new EncodeOutcome(total, TooLong: false, truncated);
+            return EncodeUtf16(Encoding.UTF8.GetString(utf8), output, settings);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            output.Clear();
+            return Failed(ex);
+        }
     }
 
     /// <summary>Turns ids back into text (ids outside the vocabulary are skipped, as Hugging Face does).</summary>
@@ -243,6 +245,117 @@ public sealed class HfTokenizer
         return true;
     }
 
+    private EncodeOutcome EncodeUtf16(string text, TokenBuffer output, in EncodeSettings settings)
+    {
+        var template = settings.AddSpecialTokens ? Template : SpecialTokenTemplate.Empty;
+        var content = t_content ??= new TokenBuffer(1024);
+        content.Clear();
+        var budget = Budget(settings, template);
+        var from = 0;
+        var to = text.Length;
+        if (CapApplies(text.Length, settings, budget, out var cap))
+        {
+            if (settings.Truncation == TruncationMode.End)
+            {
+                to = FindWordBoundary(text, cap, +1) ?? text.Length;
+            }
+            else
+            {
+                from = FindWordBoundary(text, text.Length - cap, -1) ?? 0;
+            }
+        }
+
+        EncodeContent(text, from, to, content);
+        if ((from > 0 || to < text.Length) && content.Count < budget)
+        {
+            content.Clear();
+            EncodeContent(text, 0, text.Length, content);
+        }
+
+        return Finish(content, output, settings, template, budget);
+    }
+
+    private EncodeOutcome EncodeByteLevel(ReadOnlySpan<byte> text, TokenBuffer output, in EncodeSettings settings)
+    {
+        var template = settings.AddSpecialTokens ? Template : SpecialTokenTemplate.Empty;
+        var content = t_content ??= new TokenBuffer(1024);
+        content.Clear();
+        var budget = Budget(settings, template);
+        var from = 0;
+        var to = text.Length;
+        if (CapApplies(text.Length, settings, budget, out var cap))
+        {
+            if (settings.Truncation == TruncationMode.End)
+            {
+                to = FindWordBoundary(text, cap, +1) ?? text.Length;
+            }
+            else
+            {
+                from = FindWordBoundary(text, text.Length - cap, -1) ?? 0;
+            }
+        }
+
+        EncodeByteLevelContent(text, from, to, content, settings.WithOffsets);
+        if ((from > 0 || to < text.Length) && content.Count < budget)
+        {
+            content.Clear();
+            EncodeByteLevelContent(text, 0, text.Length, content, settings.WithOffsets);
+        }
+
+        if (settings.WithOffsets)
+        {
+            ByteOffsets.ToUtf16(text, content);
+        }
+
+        return Finish(content, output, settings, template, budget);
+    }
+
+    private static EncodeOutcome Failed(Exception ex) => new(0, false, false, ex is TokenizerEncodeException
+        ? ex.Message
+        : $"The text could not be encoded: {ex.GetType().Name}: {ex.Message}. This is a bug in NvEmbed's tokenizer.");
+
+    private static int Budget(in EncodeSettings settings, SpecialTokenTemplate template) =>
+        settings.MaxTokens > 0 ? Math.Max(settings.MaxTokens - template.Count, 0) : int.MaxValue;
+
+    private bool CapApplies(int length, in EncodeSettings settings, int budget, out int cap)
+    {
+        var limit = (long)budget * CapCharsPerToken + 64;
+        cap = (int)Math.Min(limit, int.MaxValue);
+        return settings.MaxTokens > 0 && settings.Truncation != TruncationMode.None && _capSafe && length > limit + 2;
+    }
+
+    private static EncodeOutcome Finish(TokenBuffer content, TokenBuffer output, in EncodeSettings settings, SpecialTokenTemplate template, int budget)
+    {
+        var total = content.Count + template.Count;
+        var keepFrom = 0;
+        var keep = content.Count;
+        var truncated = false;
+        if (settings.MaxTokens > 0 && total > settings.MaxTokens)
+        {
+            if (settings.Truncation == TruncationMode.None)
+            {
+                return new EncodeOutcome(total, TooLong: true, Truncated: false);
+            }
+
+            truncated = true;
+            keep = Math.Min(budget, content.Count);
+            keepFrom = settings.Truncation == TruncationMode.Start ? content.Count - keep : 0;
+        }
+
+        foreach (var id in template.Prefix)
+        {
+            output.Add(id, 0, 0);
+        }
+
+        output.AddRange(content, keepFrom, keep);
+        foreach (var id in template.Suffix)
+        {
+            output.Add(id, 0, 0);
+        }
+
+        return new EncodeOutcome(total, TooLong: false, truncated);
+    }
+
     // A position i with a letter before, a space at i and a letter after: every pre-tokenizer this engine
     // allows capping with ends a piece before such a space, so cutting there leaves the other pieces alone.
     private static int? FindWordBoundary(string text, int start, int direction)
@@ -264,7 +377,67 @@ public sealed class HfTokenizer
         return null;
     }
 
-    private void EncodeContent(string text, int from, int to, TokenBuffer output, bool withOffsets)
+    // The same boundary in UTF-8 (the letters may be of any length).
+    private static int? FindWordBoundary(ReadOnlySpan<byte> text, int start, int direction)
+    {
+        for (var step = 0; step < CapBoundarySearch; step++)
+        {
+            var i = start + direction * step;
+            if (i < 1 || i >= text.Length - 1)
+            {
+                return null;
+            }
+
+            if (text[i] == ' '
+                && Rune.DecodeLastFromUtf8(text[..i], out var before, out _) == System.Buffers.OperationStatus.Done && Rune.IsLetter(before)
+                && Rune.DecodeFromUtf8(text[(i + 1)..], out var after, out _) == System.Buffers.OperationStatus.Done && Rune.IsLetter(after))
+            {
+                return i;
+            }
+        }
+
+        return null;
+    }
+
+    private void EncodeByteLevelContent(ReadOnlySpan<byte> text, int from, int to, TokenBuffer output, bool withOffsets)
+    {
+        var span = text[..to];
+        var position = from;
+        while (position < to)
+        {
+            if (AddedTokens.FindNext(span, position, position, out var start, out var end, out var id))
+            {
+                EncodeByteLevelSegment(text, position, start, output, withOffsets);
+                output.Add(id, start, end);
+                position = end;
+            }
+            else
+            {
+                EncodeByteLevelSegment(text, position, to, output, withOffsets);
+                break;
+            }
+        }
+    }
+
+    private void EncodeByteLevelSegment(ReadOnlySpan<byte> text, int start, int end, TokenBuffer output, bool withOffsets)
+    {
+        var bpe = _byteLevelBpe!;
+        var segment = text[..end];
+        for (var i = start; i < end;)
+        {
+            var next = Llama3Scanner.NextEnd(segment, i);
+            var mark = output.Count;
+            bpe.Tokenize(segment[i..next], output);
+            if (withOffsets)
+            {
+                ByteOffsets.SetPieceSpans(bpe.Vocabulary, output, mark, i);
+            }
+
+            i = next;
+        }
+    }
+
+    private void EncodeContent(string text, int from, int to, TokenBuffer output)
     {
         var span = text.AsSpan(0, to);
         var position = from;
@@ -272,35 +445,22 @@ public sealed class HfTokenizer
         {
             if (AddedTokens.FindNext(span, position, position, out var start, out var end, out var id))
             {
-                EncodeSegment(text, position, start, output, withOffsets);
+                EncodeSegment(text, position, start, output);
                 output.Add(id, start, end);
                 position = end;
             }
             else
             {
-                EncodeSegment(text, position, to, output, withOffsets);
+                EncodeSegment(text, position, to, output);
                 break;
             }
         }
     }
 
-    private void EncodeSegment(string text, int start, int end, TokenBuffer output, bool withOffsets)
+    private void EncodeSegment(string text, int start, int end, TokenBuffer output)
     {
         if (end <= start)
         {
-            return;
-        }
-
-        if (_byteLevelBpe is not null)
-        {
-            var span = text.AsSpan(start, end - start);
-            for (var i = 0; i < span.Length;)
-            {
-                var next = Llama3Scanner.NextEnd(span, i);
-                _byteLevelBpe.TokenizeByteLevel(span[i..next], start + i, output, withOffsets);
-                i = next;
-            }
-
             return;
         }
 
@@ -330,6 +490,13 @@ public sealed class HfTokenizer
             {
                 var s = scratch.StartAt(k);
                 var e = scratch.EndAt(k);
+                if (e == s && s > 0)
+                {
+                    // A byte-fallback byte after the first of its character: Hugging Face gives every byte of a character the
+                    // character's span (its offsets are bytes, widened to the characters they touch).
+                    s -= s >= 2 && char.IsLowSurrogate(piece.Chars[s - 1]) && char.IsHighSurrogate(piece.Chars[s - 2]) ? 2 : 1;
+                }
+
                 var originalStart = s < piece.Length ? piece.StartOf(s) : piece.EndOf(piece.Length - 1);
                 var originalEnd = e > s ? piece.EndOf(e - 1) : originalStart;
                 output.Add(scratch.IdAt(k), originalStart, originalEnd);

@@ -22,7 +22,7 @@ public sealed class TokenBuffer
     /// <summary>The token ids.</summary>
     public ReadOnlySpan<int> Ids => _ids.AsSpan(0, Count);
 
-    /// <summary>Two values (start, end) per token, in UTF-16 code units of the input.</summary>
+    /// <summary>Two values (start, end) per token, in UTF-16 code units of the input (set only when the encode asked for offsets).</summary>
     public ReadOnlySpan<int> Offsets => _offsets.AsSpan(0, Count * 2);
 
     /// <summary>Removes all tokens.</summary>
@@ -40,6 +40,30 @@ public sealed class TokenBuffer
         _offsets[2 * Count] = start;
         _offsets[2 * Count + 1] = end;
         Count++;
+    }
+
+    /// <summary>Appends one token without its span (for encodes that do not report offsets).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public void AddId(int id)
+    {
+        if (Count == _ids.Length)
+        {
+            Grow(Count + 1);
+        }
+
+        _ids[Count++] = id;
+    }
+
+    /// <summary>Appends tokens without their spans.</summary>
+    public void AddIds(ReadOnlySpan<int> ids)
+    {
+        if (Count + ids.Length > _ids.Length)
+        {
+            Grow(Count + ids.Length);
+        }
+
+        ids.CopyTo(_ids.AsSpan(Count));
+        Count += ids.Length;
     }
 
     /// <summary>Appends <paramref name="count"/> tokens of <paramref name="source"/> starting at <paramref name="from"/>.</summary>

@@ -20,13 +20,28 @@ internal static class TokenizerJsonLoader
     public static HfTokenizer Load(string path)
     {
         byte[] bytes;
+        string fullPath;
+        TokenizerBinaryCache.Stamp stamp;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            fullPath = Path.GetFullPath(path);
+            stamp = TokenizerBinaryCache.Stamp.Of(fullPath);
+            if (TokenizerBinaryCache.TryReadBeside(fullPath, stamp) is { } beside)
+            {
+                return FromCache(path, beside);
+            }
+
+            bytes = File.ReadAllBytes(fullPath);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             throw new TokenizerLoadException(path, $"cannot read the file: {ex.Message}", ex);
+        }
+
+        var sha256 = SHA256.HashData(bytes);
+        if (TokenizerBinaryCache.TryRead(fullPath, sha256) is { } cached)
+        {
+            return FromCache(path, cached);
         }
 
         JsonDocument document;
@@ -41,22 +56,39 @@ internal static class TokenizerJsonLoader
 
         using (document)
         {
-            try
+            var tokenizer = Wrap(path, () => Build(path, Convert.ToHexStringLower(sha256), document.RootElement, null));
+            if (tokenizer.Model is BpeModel bpe)
             {
-                return Build(path, Convert.ToHexStringLower(SHA256.HashData(bytes)), document.RootElement);
+                TokenizerBinaryCache.TryWrite(fullPath, sha256, stamp, document.RootElement, bpe);
             }
-            catch (TokenizerLoadException)
-            {
-                throw;
-            }
-            catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException or KeyNotFoundException or FormatException or ArgumentException or RegexParseException)
-            {
-                throw new TokenizerLoadException(path, ex.Message, ex);
-            }
+
+            return tokenizer;
         }
     }
 
-    private static HfTokenizer Build(string path, string fingerprint, JsonElement root)
+    private static HfTokenizer FromCache(string path, TokenizerBinaryCache.Contents cached)
+    {
+        using var stripped = JsonDocument.Parse(cached.Json, new JsonDocumentOptions { MaxDepth = 256 });
+        return Wrap(path, () => Build(path, Convert.ToHexStringLower(cached.Sha256), stripped.RootElement, cached));
+    }
+
+    private static HfTokenizer Wrap(string path, Func<HfTokenizer> build)
+    {
+        try
+        {
+            return build();
+        }
+        catch (TokenizerLoadException)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException or KeyNotFoundException or FormatException or ArgumentException or RegexParseException)
+        {
+            throw new TokenizerLoadException(path, ex.Message, ex);
+        }
+    }
+
+    private static HfTokenizer Build(string path, string fingerprint, JsonElement root, TokenizerBinaryCache.Contents? cached)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -87,7 +119,7 @@ internal static class TokenizerJsonLoader
             throw new InvalidDataException("there is no \"model\" object");
         }
 
-        var model = Model(path, modelElement);
+        var model = Model(path, modelElement, cached);
         var template = Optional(root, "post_processor", e => PostProcessor(path, e, addedVocabulary, model)) ?? SpecialTokenTemplate.Empty;
         var decoder = Optional(root, "decoder", e => Decoder(path, e));
         var capSafe = preTokenizer is not null && IsCapSafe(preTokenizer) && added.All(t => !t.Content.Contains(' ', StringComparison.Ordinal));
@@ -187,7 +219,7 @@ internal static class TokenizerJsonLoader
 
         if (pattern.TryGetProperty("Regex", out var regex))
         {
-            return new Regex(regex.GetString() ?? string.Empty, RegexOptions.CultureInvariant);
+            return UnicodeRegex.Create(regex.GetString() ?? string.Empty);
         }
 
         throw new InvalidDataException("a pattern is neither {\"String\": ...} nor {\"Regex\": ...}");
@@ -219,13 +251,30 @@ internal static class TokenizerJsonLoader
         return Bool(e, "add_prefix_space", true) ? "always" : "never";
     }
 
-    private static ITokenModel Model(string path, JsonElement e)
+    private static ITokenModel Model(string path, JsonElement e, TokenizerBinaryCache.Contents? cached)
     {
         var type = e.TryGetProperty("type", out var t) ? t.GetString() : e.TryGetProperty("merges", out _) ? "BPE" : null;
         switch (type)
         {
             case "BPE":
             {
+                if (e.TryGetProperty("dropout", out var dropout) && dropout.ValueKind == JsonValueKind.Number && dropout.GetDouble() > 0)
+                {
+                    throw new InvalidDataException("BPE dropout is random and cannot serve embeddings");
+                }
+
+                var options = new BpeOptions(
+                    NullableString(e, "unk_token"),
+                    NullableString(e, "continuing_subword_prefix"),
+                    NullableString(e, "end_of_word_suffix"),
+                    Bool(e, "fuse_unk", false),
+                    Bool(e, "byte_fallback", false),
+                    Bool(e, "ignore_merges", false));
+                if (cached is not null)
+                {
+                    return BpeModel.FromParts(cached.Vocabulary, cached.Merges, cached.ByteIds, cached.ByteLevel, options);
+                }
+
                 var vocab = Vocab(e.GetProperty("vocab"));
                 var merges = new List<(string, string)>();
                 foreach (var merge in e.GetProperty("merges").EnumerateArray())
@@ -247,20 +296,7 @@ internal static class TokenizerJsonLoader
                     }
                 }
 
-                if (e.TryGetProperty("dropout", out var dropout) && dropout.ValueKind == JsonValueKind.Number && dropout.GetDouble() > 0)
-                {
-                    throw new InvalidDataException("BPE dropout is random and cannot serve embeddings");
-                }
-
-                return new BpeModel(
-                    vocab,
-                    merges,
-                    NullableString(e, "unk_token"),
-                    NullableString(e, "continuing_subword_prefix"),
-                    NullableString(e, "end_of_word_suffix"),
-                    Bool(e, "fuse_unk", false),
-                    Bool(e, "byte_fallback", false),
-                    Bool(e, "ignore_merges", false));
+                return new BpeModel(vocab, merges, options.UnkToken, options.ContinuingSubwordPrefix, options.EndOfWordSuffix, options.FuseUnk, options.ByteFallback, options.IgnoreMerges);
             }
 
             case "WordPiece":

@@ -1,7 +1,7 @@
 // The reference: Hugging Face tokenizers (npm tokenizers, the Rust implementation) over JSON lines.
-//   node tokenizer/encode.js --tokenizer tokenizer.json [--no-special-tokens] [--offsets] < in.jsonl > out.jsonl
+//   node tokenizer/encode.js --tokenizer tokenizer.json [--no-special-tokens] [--offsets] [--tokens] < in.jsonl > out.jsonl
 // Reads {"text": "..."} per line, writes {"ids": [...]} per line in order (with "offsets": [[start, end], ...]
-// in UTF-16 code units when --offsets is given).
+// in UTF-16 code units when --offsets is given, and "tokens": [...] when --tokens is given).
 //   node tokenizer/encode.js --tokenizer tokenizer.json --decode [--skip-special-tokens] < ids.jsonl
 // Reads {"ids": [...]} per line, writes {"text": "..."} per line.
 'use strict';
@@ -16,6 +16,7 @@ const opt = (name) => {
 const tokenizer = Tokenizer.fromFile(opt('--tokenizer'));
 const addSpecialTokens = !args.includes('--no-special-tokens');
 const withOffsets = args.includes('--offsets');
+const withTokens = args.includes('--tokens');
 const lines = fs.readFileSync(0, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l));
 
 // Hugging Face reports offsets in code points; convert them to UTF-16 code units.
@@ -42,6 +43,7 @@ async function main() {
       encodings.forEach((e, k) => {
         const row = { ids: e.getIds() };
         if (withOffsets) row.offsets = utf16Offsets(texts[k].replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'), e.getOffsets());
+        if (withTokens) row.tokens = e.getTokens();
         out.push(JSON.stringify(row));
       });
     }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Text;
 
 namespace NvEmbed.Tokenizer.Tokenization.Models;
@@ -15,18 +14,9 @@ public sealed class BpeModel : ITokenModel
     // prose); longer ones use a priority queue, so a 100k-character word costs n log n, not n².
     private const int SimpleMergeLimit = 48;
 
-    // Hugging Face caches 10,000 words; the cache here is shared by the worker threads.
-    private const int CacheCapacity = 100_000;
-    private const int CacheMaxWordLength = 128;
-
-    private readonly Dictionary<string, int> _vocab;
-    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
-    private readonly string[] _idToToken;
-    private readonly int[] _tokenLength;
+    private readonly BpeVocabulary _vocabulary;
     private readonly MergeTable _merges;
-    private readonly int[] _byteIds = new int[256];
-    private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
+    private readonly int[] _byteIds;
     private readonly int _unkId;
 
     /// <summary>Creates the model from the vocabulary and the merges (pairs of token strings, in rank order).</summary>
@@ -39,27 +29,86 @@ public sealed class BpeModel : ITokenModel
         bool fuseUnk,
         bool byteFallback,
         bool ignoreMerges)
+        : this(
+            new BpeVocabulary(vocab ?? throw new ArgumentNullException(nameof(vocab))),
+            BuildMerges(vocab, merges, continuingSubwordPrefix),
+            ByteIds(vocab),
+            byteLevelVocabulary: null,
+            new BpeOptions(unkToken, continuingSubwordPrefix, endOfWordSuffix, fuseUnk, byteFallback, ignoreMerges))
     {
-        ArgumentNullException.ThrowIfNull(vocab);
-        ArgumentNullException.ThrowIfNull(merges);
-        _vocab = vocab;
-        _lookup = vocab.GetAlternateLookup<ReadOnlySpan<char>>();
-        _cacheLookup = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
-        _idToToken = VocabArrays.Invert(vocab);
-        _tokenLength = new int[_idToToken.Length];
-        for (var i = 0; i < _idToToken.Length; i++)
+    }
+
+    private BpeModel(BpeVocabulary vocabulary, MergeTable merges, int[] byteIds, ByteLevelVocabulary? byteLevelVocabulary, BpeOptions options)
+    {
+        _vocabulary = vocabulary;
+        _merges = merges;
+        _byteIds = byteIds;
+        Options = options;
+        _unkId = options.UnkToken is null ? -1 : TokenToId(options.UnkToken);
+        if (Array.IndexOf(byteIds, -1) < 0 && options.ContinuingSubwordPrefix is null or "" && options.EndOfWordSuffix is null or "")
         {
-            _tokenLength[i] = _idToToken[i]?.Length ?? 0;
+            byteLevelVocabulary ??= ByteLevelVocabulary.TryCreate(vocabulary.ById);
+            if (byteLevelVocabulary is not null)
+            {
+                ByteLevel = new ByteLevelBpe(byteLevelVocabulary, merges, byteIds, options.IgnoreMerges);
+            }
         }
+    }
 
-        ContinuingSubwordPrefix = continuingSubwordPrefix;
-        EndOfWordSuffix = endOfWordSuffix;
-        FuseUnk = fuseUnk;
-        ByteFallback = byteFallback;
-        IgnoreMerges = ignoreMerges;
-        _unkId = unkToken is null ? -1 : vocab.TryGetValue(unkToken, out var unk) ? unk : -1;
+    /// <summary>The model's settings from tokenizer.json.</summary>
+    internal BpeOptions Options { get; }
 
-        _merges = new MergeTable(merges.Count);
+    /// <inheritdoc/>
+    public string Type => "BPE";
+
+    /// <inheritdoc/>
+    public int VocabSize => _vocabulary.Count;
+
+    /// <summary>True when every byte has a token and every token is made of the byte alphabet, so pieces of UTF-8 can
+    /// be tokenized as bytes (<see cref="ByteLevel"/>).</summary>
+    public bool IsByteLevel => ByteLevel is not null;
+
+    /// <summary>The byte-level tokenizer over UTF-8, when the vocabulary is byte-level.</summary>
+    internal ByteLevelBpe? ByteLevel { get; }
+
+    /// <summary>The prefix of tokens that continue a word, if any.</summary>
+    public string? ContinuingSubwordPrefix => Options.ContinuingSubwordPrefix;
+
+    /// <summary>The suffix of tokens that end a word, if any.</summary>
+    public string? EndOfWordSuffix => Options.EndOfWordSuffix;
+
+    /// <summary>Whether consecutive unknown tokens become one.</summary>
+    public bool FuseUnk => Options.FuseUnk;
+
+    /// <summary>Whether unknown characters become &lt;0xXX&gt; byte tokens.</summary>
+    public bool ByteFallback => Options.ByteFallback;
+
+    /// <summary>Whether a piece that is a vocabulary entry skips the merges.</summary>
+    public bool IgnoreMerges => Options.IgnoreMerges;
+
+    /// <summary>The vocabulary (for the binary cache).</summary>
+    internal BpeVocabulary Vocabulary => _vocabulary;
+
+    /// <summary>The merges (for the binary cache).</summary>
+    internal MergeTable Merges => _merges;
+
+    /// <summary>The id of each byte's token, -1 where a byte has none (for the binary cache).</summary>
+    internal int[] ByteTokenIds => _byteIds;
+
+    /// <inheritdoc/>
+    public int TokenToId(string token) => _vocabulary.Dictionary.TryGetValue(token, out var id) ? id : -1;
+
+    /// <inheritdoc/>
+    public string? IdToToken(int id) => _vocabulary.ById is var byId && (uint)id < (uint)byId.Length ? byId[id] : null;
+
+    /// <summary>A model from the binary cache's parts.</summary>
+    internal static BpeModel FromParts(BpeVocabulary vocabulary, MergeTable merges, int[] byteIds, ByteLevelVocabulary? byteLevelVocabulary, BpeOptions options) =>
+        new(vocabulary, merges, byteIds, byteLevelVocabulary, options);
+
+    private static MergeTable BuildMerges(Dictionary<string, int> vocab, IReadOnlyList<(string Left, string Right)> merges, string? continuingSubwordPrefix)
+    {
+        ArgumentNullException.ThrowIfNull(merges);
+        var table = new MergeTable(merges.Count);
         var prefixLength = continuingSubwordPrefix?.Length ?? 0;
         for (var rank = 0; rank < merges.Count; rank++)
         {
@@ -77,103 +126,21 @@ public sealed class BpeModel : ITokenModel
                 throw new InvalidDataException($"merge {rank} ('{left} {right}') makes '{merged}', which is not in the vocabulary");
             }
 
-            _merges.TryAdd(a, b, rank, id);
+            table.TryAdd(a, b, rank, id);
         }
 
-        IsByteLevel = true;
-        for (var b = 0; b < 256; b++)
-        {
-            _byteIds[b] = vocab.TryGetValue(ByteLevelAlphabet.ToChar((byte)b).ToString(), out var id) ? id : -1;
-            IsByteLevel &= _byteIds[b] >= 0;
-        }
+        return table;
     }
 
-    /// <inheritdoc/>
-    public string Type => "BPE";
-
-    /// <inheritdoc/>
-    public int VocabSize => _vocab.Count;
-
-    /// <summary>True when every byte has a token, so <see cref="TokenizeByteLevel"/> can be used.</summary>
-    public bool IsByteLevel { get; }
-
-    /// <summary>The prefix of tokens that continue a word, if any.</summary>
-    public string? ContinuingSubwordPrefix { get; }
-
-    /// <summary>The suffix of tokens that end a word, if any.</summary>
-    public string? EndOfWordSuffix { get; }
-
-    /// <summary>Whether consecutive unknown tokens become one.</summary>
-    public bool FuseUnk { get; }
-
-    /// <summary>Whether unknown characters become &lt;0xXX&gt; byte tokens.</summary>
-    public bool ByteFallback { get; }
-
-    /// <summary>Whether a piece that is a vocabulary entry skips the merges.</summary>
-    public bool IgnoreMerges { get; }
-
-    /// <summary>The longest token, in characters of the vocabulary (bytes, for byte-level vocabularies).</summary>
-    public int MaxTokenLength => _tokenLength.Length == 0 ? 1 : _tokenLength.Max();
-
-    /// <inheritdoc/>
-    public int TokenToId(string token) => _vocab.TryGetValue(token, out var id) ? id : -1;
-
-    /// <inheritdoc/>
-    public string? IdToToken(int id) => (uint)id < (uint)_idToToken.Length ? _idToToken[id] : null;
-
-    /// <summary>
-    /// Tokenizes a piece of original text as byte-level BPE (its UTF-8 bytes, without the detour through the
-    /// byte alphabet's strings), appending tokens with spans offset by <paramref name="origin"/>.
-    /// The text must hold no lone surrogates.
-    /// </summary>
-    public void TokenizeByteLevel(ReadOnlySpan<char> piece, int origin, TokenBuffer output, bool withOffsets)
+    private static int[] ByteIds(Dictionary<string, int> vocab)
     {
-        ArgumentNullException.ThrowIfNull(output);
-        var maxBytes = piece.Length * 3;
-        byte[]? rentedBytes = null;
-        char[]? rentedChars = null;
-        var bytes = maxBytes <= 512 ? stackalloc byte[512] : (rentedBytes = ArrayPool<byte>.Shared.Rent(maxBytes));
-        try
+        var ids = new int[256];
+        for (var b = 0; b < 256; b++)
         {
-            var count = Encoding.UTF8.GetBytes(piece, bytes);
-            var mapped = count <= 512 ? stackalloc char[512] : (rentedChars = ArrayPool<char>.Shared.Rent(count));
-            mapped = mapped[..count];
-            ByteLevelAlphabet.Map(bytes[..count], mapped);
-
-            var mark = output.Count;
-            if (_cacheLookup.TryGetValue(mapped, out var cached))
-            {
-                foreach (var id in cached)
-                {
-                    output.Add(id, 0, 0);
-                }
-            }
-            else if (IgnoreMerges && _lookup.TryGetValue(mapped, out var whole))
-            {
-                output.Add(whole, 0, 0);
-            }
-            else
-            {
-                MergeBytes(bytes[..count], mapped, output);
-            }
-
-            if (withOffsets)
-            {
-                SetByteLevelOffsets(piece, origin, output, mark);
-            }
+            ids[b] = vocab.TryGetValue(ByteLevelAlphabet.ToChar((byte)b).ToString(), out var id) ? id : -1;
         }
-        finally
-        {
-            if (rentedBytes is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rentedBytes);
-            }
 
-            if (rentedChars is not null)
-            {
-                ArrayPool<char>.Shared.Return(rentedChars);
-            }
-        }
+        return ids;
     }
 
     /// <inheritdoc/>
@@ -185,7 +152,8 @@ public sealed class BpeModel : ITokenModel
             return;
         }
 
-        if (IgnoreMerges && _lookup.TryGetValue(piece, out var whole))
+        var lookup = _vocabulary.Dictionary.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (IgnoreMerges && lookup.TryGetValue(piece, out var whole))
         {
             output.Add(whole, 0, piece.Length);
             return;
@@ -216,7 +184,7 @@ public sealed class BpeModel : ITokenModel
                 text = target[..total];
             }
 
-            if (_lookup.TryGetValue(text, out var id))
+            if (lookup.TryGetValue(text, out var id))
             {
                 ids[n] = id;
                 lens[n++] = len;
@@ -239,6 +207,11 @@ public sealed class BpeModel : ITokenModel
                 }
 
                 unkOpen = true;
+            }
+            else if (Options.UnkToken is { } missing)
+            {
+                // NOTE: Hugging Face's wording (Error::UnkTokenOutOfVocabulary), raised only when a text needs it.
+                throw new TokenizerEncodeException($"Unk token `{missing}` not found in the vocabulary");
             }
 
             i += len;
@@ -273,98 +246,6 @@ public sealed class BpeModel : ITokenModel
         }
 
         return true;
-    }
-
-    private void MergeBytes(ReadOnlySpan<byte> bytes, ReadOnlySpan<char> mapped, TokenBuffer output)
-    {
-        var n = bytes.Length;
-        int[]? rentedIds = null;
-        int[]? rentedLens = null;
-        var ids = n <= 256 ? stackalloc int[256] : (rentedIds = ArrayPool<int>.Shared.Rent(n));
-        var lens = n <= 256 ? stackalloc int[256] : (rentedLens = ArrayPool<int>.Shared.Rent(n));
-        try
-        {
-            for (var i = 0; i < n; i++)
-            {
-                ids[i] = _byteIds[bytes[i]];
-                lens[i] = 1;
-            }
-
-            var count = Merge(ids[..n], lens[..n]);
-            for (var k = 0; k < count; k++)
-            {
-                output.Add(ids[k], 0, 0);
-            }
-
-            if (n <= CacheMaxWordLength && _cache.Count < CacheCapacity)
-            {
-                _cache.TryAdd(new string(mapped), ids[..count].ToArray());
-            }
-        }
-        finally
-        {
-            if (rentedIds is not null)
-            {
-                ArrayPool<int>.Shared.Return(rentedIds);
-                ArrayPool<int>.Shared.Return(rentedLens!);
-            }
-        }
-    }
-
-    private void SetByteLevelOffsets(ReadOnlySpan<char> piece, int origin, TokenBuffer output, int mark)
-    {
-        // Walk the tokens' byte lengths alongside the characters' UTF-8 lengths: a token covers every
-        // character one of its bytes belongs to (tokens that split a character share its span).
-        var charIndex = 0;
-        var charByteStart = 0;
-        var charBytes = Utf8Length(piece, 0, out var charUnits);
-        var bytePos = 0;
-        for (var t = mark; t < output.Count; t++)
-        {
-            var length = _tokenLength[output.IdAt(t)];
-            var first = bytePos;
-            var last = bytePos + length - 1;
-            while (first >= charByteStart + charBytes)
-            {
-                charByteStart += charBytes;
-                charIndex += charUnits;
-                charBytes = Utf8Length(piece, charIndex, out charUnits);
-            }
-
-            var start = charIndex;
-            var scanIndex = charIndex;
-            var scanByteStart = charByteStart;
-            var scanBytes = charBytes;
-            var scanUnits = charUnits;
-            while (last >= scanByteStart + scanBytes)
-            {
-                scanByteStart += scanBytes;
-                scanIndex += scanUnits;
-                scanBytes = Utf8Length(piece, scanIndex, out scanUnits);
-            }
-
-            output.SetOffsets(t, origin + start, origin + scanIndex + scanUnits);
-            bytePos += length;
-        }
-    }
-
-    private static int Utf8Length(ReadOnlySpan<char> piece, int index, out int units)
-    {
-        if (index >= piece.Length)
-        {
-            units = 0;
-            return int.MaxValue / 2;
-        }
-
-        var c = piece[index];
-        if (char.IsHighSurrogate(c) && index + 1 < piece.Length)
-        {
-            units = 2;
-            return 4;
-        }
-
-        units = 1;
-        return c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
     }
 
     /// <summary>Applies the merges to the symbols in place; returns the new count.</summary>

@@ -98,6 +98,12 @@ public sealed class UnigramModel : ITokenModel
 
             if (!hasSingle)
             {
+                if (_unkId < 0)
+                {
+                    // NOTE: Hugging Face's wording (UnigramError::MissingUnkId).
+                    throw new TokenizerEncodeException("Encountered an unknown token but `unk_id` is missing");
+                }
+
                 Relax(i, i + charLength, _unkId, _unkScore);
             }
         }

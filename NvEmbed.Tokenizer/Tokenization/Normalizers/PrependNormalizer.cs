@@ -1,6 +1,6 @@
 namespace NvEmbed.Tokenizer.Tokenization.Normalizers;
 
-/// <summary>The Prepend normalizer: puts a string before non-empty text (spanning its first character).</summary>
+/// <summary>The Prepend normalizer: puts a string before non-empty text (spanning its first code point).</summary>
 public sealed class PrependNormalizer(string prepend) : INormalizer
 {
     /// <inheritdoc/>
@@ -13,7 +13,9 @@ public sealed class PrependNormalizer(string prepend) : INormalizer
         }
 
         var output = new NormalizedText(text.Length + prepend.Length);
-        RuneMapper.Append(output, prepend, text.StartOf(0), text.EndOf(0));
+        UnicodeClass.CodePointAt(text.Chars, 0, out var first);
+        var (start, end) = text.SpanOf(0, first);
+        RuneMapper.Append(output, prepend, start, end);
         output.AppendFrom(text, 0, text.Length);
         return output;
     }

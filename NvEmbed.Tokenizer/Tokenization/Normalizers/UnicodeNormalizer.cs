@@ -66,7 +66,7 @@ public sealed class UnicodeNormalizer(NormalizationForm form) : INormalizer
 
             TryNormalize(chars[i..end].ToString(), form, out var piece);
             pieces.Append(piece);
-            RuneMapper.Append(output, piece, text.StartOf(i), text.EndOf(end - 1));
+            AppendAligned(output, piece, text, i, end, form);
             i = end;
         }
 
@@ -84,6 +84,74 @@ public sealed class UnicodeNormalizer(NormalizationForm form) : INormalizer
         }
 
         return coarse;
+    }
+
+    // NOTE: Hugging Face aligns normalized text with the (char, change) pairs of unicode-normalization-alignments:
+    // a character a decomposition inserts shares the span of the one it came from, a character a composition removes
+    // is dropped and the composed character keeps the span of the first (NormalizedString::transform). When the
+    // sequence's characters normalize one by one to the same text, each output character takes the span of the input
+    // character it came from; otherwise (a composition across characters) the composed character keeps the span of its
+    // first character and the characters it absorbed are skipped.
+    private static void AppendAligned(NormalizedText output, string piece, NormalizedText text, int from, int to, NormalizationForm form)
+    {
+        var chars = text.Chars;
+        var separately = new StringBuilder(piece.Length);
+        for (var i = from; i < to;)
+        {
+            UnicodeClass.CodePointAt(chars, i, out var length);
+            TryNormalize(chars.Slice(i, length).ToString(), form, out var one);
+            separately.Append(one);
+            i += length;
+        }
+
+        if (separately.Equals(piece.AsSpan()))
+        {
+            for (var i = from; i < to;)
+            {
+                UnicodeClass.CodePointAt(chars, i, out var length);
+                TryNormalize(chars.Slice(i, length).ToString(), form, out var one);
+                var (start, end) = text.SpanOf(i, length);
+                RuneMapper.Append(output, one, start, end);
+                i += length;
+            }
+
+            return;
+        }
+
+        // The input characters, then the output characters in order: one equal to the next input character takes its
+        // span; the first that differs (the composed character) takes the next span and the characters the composition
+        // removed are skipped after it.
+        var inputs = new List<(int CodePoint, int Start, int End)>();
+        for (var i = from; i < to;)
+        {
+            var cp = UnicodeClass.CodePointAt(chars, i, out var length);
+            var (start, end) = text.SpanOf(i, length);
+            inputs.Add((cp, start, end));
+            i += length;
+        }
+
+        var outputCount = 0;
+        for (var k = 0; k < piece.Length; outputCount++)
+        {
+            UnicodeClass.CodePointAt(piece, k, out var length);
+            k += length;
+        }
+
+        var removed = Math.Max(inputs.Count - outputCount, 0);
+        var index = 0;
+        for (var k = 0; k < piece.Length;)
+        {
+            var cp = UnicodeClass.CodePointAt(piece, k, out var length);
+            var input = inputs[Math.Min(index, inputs.Count - 1)];
+            for (var u = 0; u < length; u++)
+            {
+                output.Append(piece[k + u], input.Start, input.End);
+            }
+
+            index += input.CodePoint == cp ? 1 : 1 + removed;
+            removed = input.CodePoint == cp ? removed : 0;
+            k += length;
+        }
     }
 
     /// <summary>Normalizes the runs between code points unassigned in Unicode 9.0, keeping those as they are.</summary>

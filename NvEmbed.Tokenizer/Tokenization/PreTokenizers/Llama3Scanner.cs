@@ -3,7 +3,7 @@ namespace NvEmbed.Tokenizer.Tokenization.PreTokenizers;
 /// <summary>
 /// A hand-written matcher for the pre-tokenizer pattern of Llama 3 (and OpenAI's cl100k):
 /// <c>(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+</c>.
-/// Every position matches one of the alternatives, so the matches tile the text; <see cref="NextEnd"/> returns
+/// Every position matches one of the alternatives, so the matches tile the text; <see cref="NextEnd(ReadOnlySpan{char}, int)"/> returns
 /// where the match starting at a position ends, trying the alternatives in order as a backtracking engine does.
 /// </summary>
 /// <remarks>
@@ -134,6 +134,165 @@ public static class Llama3Scanner
         }
 
         return runEnd - 1;
+    }
+
+    /// <summary>
+    /// The same matcher over UTF-8: the end (exclusive, in bytes) of the match that starts at byte
+    /// <paramref name="start"/>. The text must be valid UTF-8 and <paramref name="start"/> a character boundary.
+    /// </summary>
+    public static int NextEnd(ReadOnlySpan<byte> text, int start)
+    {
+        var n = text.Length;
+        var c = text[start];
+
+        // (?i:'s|'t|'re|'ve|'m|'ll|'d)
+        if (c == '\'' && start + 1 < n)
+        {
+            var c1 = text[start + 1] | 0x20;
+            if (c1 is 's' or 't' or 'm' or 'd')
+            {
+                return start + 2;
+            }
+
+            if (start + 2 < n)
+            {
+                var c2 = text[start + 2] | 0x20;
+                if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l'))
+                {
+                    return start + 3;
+                }
+            }
+        }
+
+        var cp = Utf8Text.DecodeAt(text, start, out var len);
+        var cls = UnicodeClass.Of(cp);
+
+        // [^\r\n\p{L}\p{N}]?\p{L}+
+        if ((cls & UnicodeClass.Letter) != 0)
+        {
+            return LetterRun(text, start + len);
+        }
+
+        if ((cls & UnicodeClass.Number) == 0 && c != '\r' && c != '\n' && start + len < n)
+        {
+            var next = Utf8Text.DecodeAt(text, start + len, out var nextLen);
+            if ((UnicodeClass.Of(next) & UnicodeClass.Letter) != 0)
+            {
+                return LetterRun(text, start + len + nextLen);
+            }
+        }
+
+        // \p{N}{1,3}
+        if ((cls & UnicodeClass.Number) != 0)
+        {
+            var end = start + len;
+            for (var k = 1; k < 3 && end < n; k++)
+            {
+                var d = Utf8Text.DecodeAt(text, end, out var dLen);
+                if ((UnicodeClass.Of(d) & UnicodeClass.Number) == 0)
+                {
+                    break;
+                }
+
+                end += dLen;
+            }
+
+            return end;
+        }
+
+        //  ?[^\s\p{L}\p{N}]+[\r\n]*
+        {
+            var p = start;
+            if (c == ' ')
+            {
+                p++;
+            }
+
+            var q = p;
+            while (q < n)
+            {
+                var s = Utf8Text.DecodeAt(text, q, out var sLen);
+                if (UnicodeClass.Of(s) != 0)
+                {
+                    break;
+                }
+
+                q += sLen;
+            }
+
+            if (q > p)
+            {
+                while (q < n && (text[q] == '\r' || text[q] == '\n'))
+                {
+                    q++;
+                }
+
+                return q;
+            }
+        }
+
+        // Only whitespace is left (every other character matched above).
+        var runEnd = start;
+        var lastNewline = -1;
+        var lastStart = start;
+        while (runEnd < n)
+        {
+            var s = Utf8Text.DecodeAt(text, runEnd, out var sLen);
+            if ((UnicodeClass.Of(s) & UnicodeClass.Space) == 0)
+            {
+                break;
+            }
+
+            if (s is '\r' or '\n')
+            {
+                lastNewline = runEnd;
+            }
+
+            lastStart = runEnd;
+            runEnd += sLen;
+        }
+
+        // \s*[\r\n]+ : the greedy \s* gives back until the last newline of the run.
+        if (lastNewline >= 0)
+        {
+            return lastNewline + 1;
+        }
+
+        // \s+(?!\S) : at the end of the text the whole run; before a non-space, all but its last character.
+        if (runEnd == n || lastStart == start)
+        {
+            return runEnd;
+        }
+
+        return lastStart;
+    }
+
+    private static int LetterRun(ReadOnlySpan<byte> text, int index)
+    {
+        while (index < text.Length)
+        {
+            var c = text[index];
+            if (c < 0x80)
+            {
+                if ((uint)((c | 0x20) - 'a') > 'z' - 'a')
+                {
+                    break;
+                }
+
+                index++;
+                continue;
+            }
+
+            var cp = Utf8Text.DecodeAt(text, index, out var len);
+            if ((UnicodeClass.Of(cp) & UnicodeClass.Letter) == 0)
+            {
+                break;
+            }
+
+            index += len;
+        }
+
+        return index;
     }
 
     private static int LetterRun(ReadOnlySpan<char> text, int index)
