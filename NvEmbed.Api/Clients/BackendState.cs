@@ -75,18 +75,22 @@ public sealed class BackendState
         }
     }
 
-    /// <summary>True while the tokenizer and the worker both answer SERVING and report the same model fingerprint.</summary>
+    /// <summary>
+    /// True while at least one tokenizer and one worker replica answer SERVING and the model description (tokenizer and
+    /// worker report the same fingerprint) is known.
+    /// </summary>
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(_options.CurrentValue.ReadinessProbeTimeoutSeconds));
         try
         {
+            // One serving replica of each is enough; the model description (whose fingerprints must agree) is the
+            // cached one while there is one, refreshed in the background, so a frozen replica cannot hold the probe.
             var tokenizerServing = _tokenizer.IsServingAsync(timeout.Token);
             var workerServing = _inference.IsServingAsync(timeout.Token);
-            var snapshot = ReadAsync(timeout.Token);
+            var snapshot = GetModelAsync(timeout.Token);
             await Task.WhenAll(tokenizerServing, workerServing, snapshot).ConfigureAwait(false);
-            Store(snapshot.Result);
             return tokenizerServing.Result && workerServing.Result;
         }
         catch (Exception ex) when (ex is RpcException or ApiException or OperationCanceledException && !cancellationToken.IsCancellationRequested)

@@ -109,27 +109,42 @@ internal sealed class ReplicaSet<TClient>
         throw (Exception?)lastFailure ?? new InvalidOperationException("No replica was tried. This is a bug.");
     }
 
-    /// <summary>True when at least one replica answers its grpc.health.v1 check with SERVING.</summary>
+    /// <summary>
+    /// True as soon as one replica answers its grpc.health.v1 check with SERVING; false when every replica answered
+    /// otherwise or failed. A frozen replica does not hold the answer up while another one serves: the checks still
+    /// waiting are cancelled once the answer is known.
+    /// </summary>
     public async Task<bool> AnyServingAsync(CancellationToken cancellationToken)
     {
+        using var pendingChecks = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var deadline = DateTime.UtcNow + _options.MetadataTimeout;
-        var checks = new Task<bool>[_replicas.Length];
-        for (var i = 0; i < checks.Length; i++)
+        var checks = new List<Task<bool>>(_replicas.Length);
+        foreach (var replica in _replicas)
         {
-            checks[i] = IsServingAsync(_replicas[i], deadline, cancellationToken);
+            checks.Add(IsServingAsync(replica, deadline, pendingChecks.Token));
         }
 
-        foreach (var serving in await Task.WhenAll(checks).ConfigureAwait(false))
+        try
         {
-            if (serving)
+            while (checks.Count > 0)
             {
-                return true;
+                var answered = await Task.WhenAny(checks).WaitAsync(cancellationToken).ConfigureAwait(false);
+                checks.Remove(answered);
+                if (await answered.ConfigureAwait(false))
+                {
+                    return true;
+                }
             }
-        }
 
-        return false;
+            return false;
+        }
+        finally
+        {
+            await pendingChecks.CancelAsync().ConfigureAwait(false);
+        }
     }
 
+    /// <summary>Whether the replica answers SERVING; any failure, the check's cancellation included, is "no".</summary>
     private static async Task<bool> IsServingAsync(ServiceReplica<TClient> replica, DateTime deadline, CancellationToken cancellationToken)
     {
         try
@@ -137,7 +152,7 @@ internal sealed class ReplicaSet<TClient>
             var response = await replica.Health.CheckAsync(new HealthCheckRequest(), deadline: deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
             return response.Status == HealthCheckResponse.Types.ServingStatus.Serving;
         }
-        catch (RpcException) when (!cancellationToken.IsCancellationRequested)
+        catch (RpcException)
         {
             return false;
         }
