@@ -3,7 +3,11 @@
 // request, so both see the same machine load, and reports each one's figures and the median of the paired differences
 // (second URL minus first, ...).
 // usage: node bench/query-latency.mjs http://localhost:8000 [http://localhost:<api port> ...] [--requests 500] [--warmup 100]
-// Prints one JSON line per URL: client p50/p99 (ms) and the medians of x-tokenization-time, x-queue-time, x-inference-time.
+// Prints one JSON line per URL: client p50/p99 (ms) and the medians of the Api's Server-Timing stages (fractional ms):
+// tokenize (the tokenizer call), worker (the worker call as the Api saw it), queue and inference (the worker's own),
+// total (inside the Api); and the derived hops: api = total - tokenize - worker (parse, admission, encode),
+// worker_hop = worker - queue - inference (gRPC both ways + the scheduler's hand-off), outside = client - total
+// (the gateway when there is one, Kestrel and the client's own HTTP).
 import http from 'node:http';
 
 const args = process.argv.slice(2);
@@ -25,10 +29,13 @@ function post(url, i) {
       response.resume();
       response.on('end', () => {
         if (response.statusCode !== 200) return reject(new Error(`${url.href}: status ${response.statusCode}`));
-        const ms = name => Number(response.headers[name] ?? NaN);
+        const timing = Object.fromEntries(String(response.headers['server-timing'] ?? '').split(',')
+          .map(metric => metric.trim().split(';dur=')).filter(parts => parts.length === 2).map(([name, dur]) => [name, Number(dur)]));
+        const client = Number(process.hrtime.bigint() - started) / 1e6;
         resolve({
-          total: Number(process.hrtime.bigint() - started) / 1e6,
-          tokenization: ms('x-tokenization-time'), queue: ms('x-queue-time'), inference: ms('x-inference-time'),
+          total: client, tokenize: timing.tokenize, worker: timing.worker, queue: timing.queue, inference: timing.inference,
+          api: timing.total - timing.tokenize - timing.worker, worker_hop: timing.worker - timing.queue - timing.inference,
+          outside: client - timing.total,
         });
       });
     });
@@ -46,8 +53,8 @@ urls.forEach((url, u) => {
   const line = {
     url: url.href, requests: count,
     p50: +quantile(pick('total'), 0.5).toFixed(2), p99: +quantile(pick('total'), 0.99).toFixed(2),
-    tokenization_p50: quantile(pick('tokenization'), 0.5), queue_p50: quantile(pick('queue'), 0.5), inference_p50: quantile(pick('inference'), 0.5),
   };
+  for (const key of ['tokenize', 'worker', 'queue', 'inference', 'api', 'worker_hop', 'outside']) line[`${key}_p50`] = +quantile(pick(key), 0.5).toFixed(3);
   if (u > 0) line[`paired_p50_minus_${urls[0].host}`] = +quantile(samples[u].map((s, i) => s.total - samples[0][i].total), 0.5).toFixed(2);
   console.log(JSON.stringify(line));
 });

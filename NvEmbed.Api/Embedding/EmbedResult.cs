@@ -19,4 +19,10 @@ public sealed record EmbedResult(
 {
     /// <summary>Tokens of each input, in input order (prefix and special tokens included); they sum to <see cref="PromptTokens"/>.</summary>
     public IReadOnlyList<int> InputTokens { get; init; } = [];
+
+    /// <summary>
+    /// Time from the first worker call's start to the last one's answer, as the Api saw it: the worker's queue and
+    /// inference plus the hop (serialization, transport, scheduling) both ways.
+    /// </summary>
+    public TimeSpan WorkerTime { get; init; }
 }

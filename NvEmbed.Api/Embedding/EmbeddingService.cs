@@ -83,7 +83,9 @@ public sealed class EmbeddingService
             var budget = options.MaxTokensPerWorkerCall > 0 ? options.MaxTokensPerWorkerCall
                 : model.MaxBatchTokens > 0 ? model.MaxBatchTokens : DefaultMaxTokensPerWorkerCall;
             var calls = WorkerCallPlanner.Plan(batch.CuSeqLengths, budget);
+            var workerStart = Stopwatch.GetTimestamp();
             var results = await RunWorkerCallsAsync(batch, calls, command, deadline, cancellationToken, timeout).ConfigureAwait(false);
+            var workerTime = Stopwatch.GetElapsedTime(workerStart);
 
             var vectors = new List<ReadOnlyMemory<byte>>(texts.Count);
             var expectedDimensions = command.Dimensions > 0 ? command.Dimensions : model.FullDimensions;
@@ -120,7 +122,11 @@ public sealed class EmbeddingService
                 inputTokens[i] = batch.CuSeqLengths[i + 1] - batch.CuSeqLengths[i];
             }
 
-            return new EmbedResult(vectors, expectedDimensions, tokens, tokenizationTime, queue, inference, calls.Count) { InputTokens = inputTokens };
+            return new EmbedResult(vectors, expectedDimensions, tokens, tokenizationTime, queue, inference, calls.Count)
+            {
+                InputTokens = inputTokens,
+                WorkerTime = workerTime,
+            };
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && timeout.IsCancellationRequested)
         {

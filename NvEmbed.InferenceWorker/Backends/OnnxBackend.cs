@@ -133,6 +133,9 @@ public sealed class OnnxBackend : IEmbeddingBackend
             EnableMemoryPattern = false,
             EnableCpuMemArena = false,
         };
+        // ONNX Runtime's intra-op threads spin after each parallel section by default (see AllowSpinning).
+        sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowSpinning ? "1" : "0");
+
         if (options.ProfileFilePrefix is { } profile)
         {
             // NOTE: the prefix must be set first; enabling profiling hands ONNX Runtime the prefix of that moment.

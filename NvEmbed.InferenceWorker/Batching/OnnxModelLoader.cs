@@ -34,6 +34,7 @@ public sealed class OnnxModelLoader(IOptions<InferenceWorkerOptions> options, IL
                     ExecutionProvider = settings.ExecutionProvider,
                     DeviceId = settings.DeviceFor(session),
                     IntraOpThreads = settings.ThreadsPerSession,
+                    AllowSpinning = settings.AllowSpinning,
                     Precision = settings.Precision,
                     CustomModelPath = settings.CustomModelPath,
                 }, progress));

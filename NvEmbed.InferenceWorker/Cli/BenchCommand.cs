@@ -10,7 +10,7 @@ namespace NvEmbed.InferenceWorker.Cli;
 
 /// <summary>
 /// <c>bench [--model-dir DIR] [--device cpu|cuda] [--device-id N] [--precision fp32|fp16|bf16] [--variant fused|fused-mha|plain]
-/// [--shapes 1x32,32x32,...] [--seconds S] [--sessions N] [--threads N] [--scheduler-seconds S] [--concurrency 64]
+/// [--shapes 1x32,32x32,...] [--seconds S] [--sessions N] [--threads N] [--spin 0|1] [--scheduler-seconds S] [--concurrency 64]
 /// [--budgets 16384,...] [--via scheduler|grpc] [--profile PREFIX] [--oom-check TOKENS]</c>: times the backend on
 /// fixed batch shapes (full rows, no padding) and prints one JSON line per shape (<c>B</c>, <c>S</c>,
 /// <c>ms</c> per batch, <c>tok_s</c>), then drives the scheduler with a mixed load (70% queries of 8–48
@@ -52,6 +52,7 @@ public static class BenchCommand
             Precision = args.Get("precision"),
             GraphVariant = BuildCommand.ParseVariant(args.Get("variant")),
             IntraOpThreads = OnnxBackendOptions.ThreadsPerSession(args.GetInt("threads", 0), sessions),
+            AllowSpinning = args.GetInt("spin", 0) != 0,
             ProfileFilePrefix = args.Get("profile"),
         };
         var oomCheck = args.GetInt("oom-check", 0);

@@ -52,6 +52,12 @@ public sealed class InferenceWorkerOptions
     public int IntraOpThreads { get; set; }
 
     /// <summary>
+    /// Whether ONNX Runtime's CPU threads spin between parallel sections. Default false; see
+    /// <see cref="OnnxBackendOptions.AllowSpinning"/> for the measurement.
+    /// </summary>
+    public bool AllowSpinning { get; set; }
+
+    /// <summary>
     /// The intra-op threads each session gets: <see cref="IntraOpThreads"/> when set, else
     /// <see cref="Environment.ProcessorCount"/> / <see cref="Sessions"/> (at least 1) on the CPU, so N
     /// CPU sessions share the cores instead of each taking all of them.

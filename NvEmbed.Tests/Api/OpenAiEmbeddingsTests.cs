@@ -389,5 +389,11 @@ public sealed class OpenAiEmbeddingsTests
 
         Assert.Equal(7, long.Parse(call.Headers.GetValues("x-inference-time").Single()));
         Assert.Equal(FakeModel.Tokenize("query: abc").Length, int.Parse(call.Headers.GetValues("x-compute-tokens").Single()));
+        var serverTiming = call.Headers.GetValues("server-timing").Single().Split(", ")
+            .Select(metric => metric.Split(";dur="))
+            .ToDictionary(parts => parts[0], parts => double.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(["tokenize", "worker", "queue", "inference", "total"], serverTiming.Keys);
+        Assert.Equal(7, serverTiming["inference"]);
+        Assert.True(serverTiming["total"] >= serverTiming["tokenize"] + serverTiming["worker"], call.Headers.GetValues("server-timing").Single());
     }
 }

@@ -43,6 +43,26 @@ public class InferenceWorkerOptionsTests
     }
 
     [Theory]
+    [InlineData(null, false)]
+    [InlineData("true", true)]
+    public async Task Start_AllowSpinning_OffUnlessAsked(string? value, bool expected)
+    {
+        // Arrange
+        var loader = new TestModelLoader(new Batching.TestBackend());
+        var configuration = new Dictionary<string, string?>();
+        if (value is not null)
+        {
+            configuration["InferenceWorker:AllowSpinning"] = value;
+        }
+
+        // Act
+        await using var server = await InferenceWorkerTestServer.StartAsync(loader, configuration);
+
+        // Assert
+        Assert.Equal(expected, server.Options.AllowSpinning);
+    }
+
+    [Theory]
     [InlineData(null, null, 2048)]
     [InlineData("cuda", null, 16384)]
     [InlineData(null, "4096", 4096)]
