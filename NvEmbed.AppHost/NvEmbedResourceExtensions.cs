@@ -160,6 +160,48 @@ public static class NvEmbedResourceExtensions
         return gateway;
     }
 
+    /// <summary>
+    /// Logs on the AppHost's console when a resource fails to start or exits with a non-zero code while the application
+    /// runs (the model generation, a service that cannot load its model), so a user without the dashboard open sees why
+    /// NvEmbed does not become ready. The resource's own console log is in the dashboard.
+    /// </summary>
+    public static IDistributedApplicationBuilder WithFailureReports(this IDistributedApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Eventing.Subscribe<BeforeStartEvent>((e, cancellationToken) =>
+        {
+            var notifications = e.Services.GetRequiredService<ResourceNotificationService>();
+            var logger = e.Services.GetRequiredService<ILoggerFactory>().CreateLogger("NvEmbed");
+            var stopping = e.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+            _ = ReportFailuresAsync(notifications, logger, stopping);
+            return Task.CompletedTask;
+        });
+        return builder;
+    }
+
+    private static async Task ReportFailuresAsync(ResourceNotificationService notifications, ILogger logger, CancellationToken stopping)
+    {
+        var reported = new HashSet<(string, string?, int?)>();
+        try
+        {
+            await foreach (var update in notifications.WatchAsync(stopping).ConfigureAwait(false))
+            {
+                var state = update.Snapshot.State?.Text;
+                var exitCode = update.Snapshot.ExitCode;
+                var failed = state == KnownResourceStates.FailedToStart || exitCode is not (null or 0);
+                if (failed && !stopping.IsCancellationRequested && reported.Add((update.ResourceId, state, exitCode)))
+                {
+                    logger.LogError("{Resource} {State} (exit code {ExitCode}); its console log is in the dashboard.",
+                        update.Resource.Name, state, exitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // The application is stopping.
+        }
+    }
+
     private static string CacheRoot(IConfiguration configuration)
     {
         if (configuration["NIM_CACHE_PATH"] is { Length: > 0 } nimCache)

@@ -9,4 +9,5 @@ var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOpt
     DisableDashboard = string.Equals(Environment.GetEnvironmentVariable("NVEMBED_DASHBOARD"), "false", StringComparison.OrdinalIgnoreCase),
 });
 NvEmbedTopology.Add(builder);
+builder.WithFailureReports();
 builder.Build().Run();
