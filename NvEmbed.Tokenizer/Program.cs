@@ -18,6 +18,16 @@ builder.AddTokenizerServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
-app.MapTokenizerGrpc();
+try
+{
+    app.MapTokenizerGrpc();
+}
+catch (InvalidOperationException ex)
+{
+    // No tokenizer, or one that cannot be loaded: say which and why, and exit with an error rather than a crash dump.
+    Console.Error.WriteLine(ex.Message);
+    return 1;
+}
+
 app.Run();
 return 0;
