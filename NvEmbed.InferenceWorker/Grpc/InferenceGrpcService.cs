@@ -1,7 +1,6 @@
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using NvEmbed.Contracts.Inference.V1;
 using NvEmbed.InferenceWorker.Batching;
 using InferenceBase = NvEmbed.Contracts.Inference.V1.Inference.InferenceBase;
@@ -19,16 +18,13 @@ public sealed class InferenceGrpcService : InferenceBase
     public const string ServiceName = "nvembed.inference.v1.Inference";
 
     private readonly InferenceRuntime _runtime;
-    private readonly SchedulerOptions _options;
     private readonly ILogger _logger;
 
-    public InferenceGrpcService(InferenceRuntime runtime, IOptions<SchedulerOptions> options, ILogger<InferenceGrpcService> logger)
+    public InferenceGrpcService(InferenceRuntime runtime, ILogger<InferenceGrpcService> logger)
     {
         ArgumentNullException.ThrowIfNull(runtime);
-        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
         _runtime = runtime;
-        _options = options.Value;
         _logger = logger;
     }
 
@@ -134,7 +130,7 @@ public sealed class InferenceGrpcService : InferenceBase
             MaxTokens = (uint)scheduler.MaxSequenceLength,
             Precision = scheduler.Info.Precision,
             ExecutionProvider = scheduler.Info.ExecutionProvider,
-            MaxBatchTokens = (uint)_options.MaxBatchTokens,
+            MaxBatchTokens = (uint)scheduler.BatchTokens, // lowered after an out-of-memory, so callers size their calls to what fits
             Description = model.Description,
         };
         foreach (var dimension in model.Dimensions)

@@ -86,6 +86,27 @@ public class InferenceGrpcServiceTests
         Assert.Equal(2000u, info.MaxBatchTokens);
     }
 
+    [Fact]
+    public async Task ModelInfo_AfterOutOfMemory_ReportsTheLoweredBudget()
+    {
+        // Arrange: once serving, any batch over 50 padded tokens "runs out of device memory".
+        var backend = new TestBackend(hiddenSize: 8);
+        await using var server = await InferenceWorkerTestServer.StartAsync(new TestModelLoader(backend),
+            new Dictionary<string, string?> { ["InferenceWorker:Batching:MaxBatchTokens"] = "400" });
+        await server.WaitServingAsync();
+        backend.FailWhen = b => b.Rows * b.SequenceLength > 50 ? new InvalidOperationException("CUDA failure 2: out of memory") : null;
+        var random = new Random(3);
+        var sequences = Enumerable.Range(0, 4).Select(_ => SchedulerHarness.RandomSequence(random, 40)).ToArray();
+
+        // Act: 160 tokens → 2 × 80 → 4 × 40, and the budget drops to 40 (half of 80).
+        var reply = await server.EmbedAsync(sequences);
+        var info = await server.ModelInfoAsync();
+
+        // Assert: the Api sizes its worker calls from this figure, so it must be the budget in force.
+        Assert.Equal(4, reply.Embeddings.Count);
+        Assert.Equal(40u, info.MaxBatchTokens);
+    }
+
     [Theory]
     [InlineData(3u)]
     [InlineData(9u)]
