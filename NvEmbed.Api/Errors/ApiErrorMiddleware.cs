@@ -35,6 +35,13 @@ public sealed class ApiErrorMiddleware
         try
         {
             await _next(context);
+            if (context.Response.StatusCode is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed
+                && !context.Response.HasStarted && context.Response.ContentType is null && !IsGrpc(context.Request))
+            {
+                // No route, or none for this method: FastAPI's body, as the NIM answers, instead of an empty one.
+                var detail = context.Response.StatusCode == StatusCodes.Status404NotFound ? "Not Found" : "Method Not Allowed";
+                await Endpoints.HttpWriter.WriteJsonAsync(context, new RouteErrorBody(detail), ApiJsonContext.Default.RouteErrorBody, context.Response.StatusCode);
+            }
         }
         catch (Exception) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -124,6 +131,9 @@ public sealed class ApiErrorMiddleware
         TeiErrorBody tei => Endpoints.HttpWriter.WriteJsonAsync(context, tei, ApiJsonContext.Default.TeiErrorBody, status),
         _ => throw new InvalidOperationException($"Unknown error body {body.GetType()}. This is a bug."),
     };
+
+    private static bool IsGrpc(HttpRequest request) =>
+        request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
 
     private static ErrorSurface Surface(HttpContext context)
     {

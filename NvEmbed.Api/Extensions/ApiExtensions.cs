@@ -44,7 +44,11 @@ public static class ApiExtensions
         services.AddSingleton<ApiMetrics>();
         services.AddSingleton<EmbeddingService>();
         services.AddSingleton<KServeStatistics>();
+        // NOTE: grpc-dotnet's catch-all for unknown gRPC services ({service}/{method}) also matches HTTP paths such as
+        // GET /v1/embeddings and hides ASP.NET Core's 405 there. Without it an unknown service gets HTTP 404, which gRPC
+        // clients read as UNIMPLEMENTED; unknown methods of the KServe service still answer UNIMPLEMENTED themselves.
         services.AddNvEmbedGrpcServer(ServiceDefaultsExtensions.ReadyTag, KServeGrpcService.ServiceName);
+        services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions>(o => o.IgnoreUnknownServices = true);
         services.AddHealthChecks().AddCheck<BackendHealthCheck>("backends", tags: [ServiceDefaultsExtensions.ReadyTag]);
         return builder;
     }

@@ -13,6 +13,7 @@ namespace NvEmbed.Api.Models;
 [JsonSerializable(typeof(VersionResponse))]
 [JsonSerializable(typeof(NimErrorBody))]
 [JsonSerializable(typeof(NimValidationErrorBody))]
+[JsonSerializable(typeof(RouteErrorBody))]
 [JsonSerializable(typeof(TeiErrorBody))]
 [JsonSerializable(typeof(TeiInfo))]
 [JsonSerializable(typeof(IReadOnlyList<EmbeddingVector>))]

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Grpc.Core;
 using NvEmbed.Tests.Api.Fakes;
 
@@ -314,5 +315,26 @@ public sealed class NimRoutesTests
             .FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
         Assert.True(line is not null, $"{series} not found in:\n{text}");
         return double.Parse(line![(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Theory]
+    [InlineData("GET", "/v1/embedding", HttpStatusCode.NotFound, "Not Found")]
+    [InlineData("GET", "/v1/embeddings", HttpStatusCode.MethodNotAllowed, "Method Not Allowed")]
+    [InlineData("DELETE", "/v1/models", HttpStatusCode.MethodNotAllowed, "Method Not Allowed")]
+    [InlineData("PUT", "/embed", HttpStatusCode.MethodNotAllowed, "Method Not Allowed")]
+    public async Task UnknownRouteOrMethod_AnswersFastApisDetailBody(string method, string path, HttpStatusCode expected, string detail)
+    {
+        // Arrange
+        await using var host = new ApiTestHost();
+        using var client = host.Client();
+
+        // Act
+        using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+        var body = await response.Content.ReadAsStringAsync();
+
+        // Assert: the NIM (FastAPI) answers {"detail": "..."} with JSON, never an empty body.
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(detail, JsonDocument.Parse(body).RootElement.GetProperty("detail").GetString());
     }
 }
