@@ -336,5 +336,6 @@ public sealed class NimRoutesTests
         Assert.Equal(expected, response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(detail, JsonDocument.Parse(body).RootElement.GetProperty("detail").GetString());
+        Assert.Equal(expected == HttpStatusCode.MethodNotAllowed, response.Content.Headers.Allow.Count > 0);
     }
 }
