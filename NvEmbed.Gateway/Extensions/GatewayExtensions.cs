@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -48,6 +49,11 @@ public static class GatewayExtensions
         }
 
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
+
+        // NOTE: YARP asks for data protection (its session-affinity cookies, which no cluster here uses). With the default
+        // key ring in ~/.aspnet it warned at every start in a container, whose home is read-only, and wrote keys on a
+        // developer's machine for nothing; keys in memory serve the cookies just as well.
+        builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
         builder.Services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
             .AddServiceDiscoveryDestinationResolver();
