@@ -24,17 +24,6 @@ public static class WorkerCommand
         }
     }
 
-    /// <summary>Builds <paramref name="modelDir"/>'s ONNX graph (<c>build --model-dir</c>: fp32, fused, what a CPU worker
-    /// loads), so workers that share the directory only read it.</summary>
-    public static async Task BuildGraphAsync(string modelDir)
-    {
-        var (code, output, error) = await RunAsync(["build", "--model-dir", modelDir], "");
-        if (code != 0)
-        {
-            throw new InvalidOperationException($"build failed ({code}):\n{output}\n{error}");
-        }
-    }
-
     /// <summary>The full-dimension, normalised embedding of <paramref name="ids"/> from <c>embed --model-dir</c>.</summary>
     public static async Task<float[]> EmbedAsync(string modelDir, int[] ids)
     {
