@@ -19,6 +19,14 @@ public sealed class GatewayOptions
     public int GrpcPort { get; set; } = 8001;
 
     /// <summary>
+    /// Port of the NIM's metrics endpoint (Triton's 8002, which nv-ingest's compose publishes as 8014): <c>GET /metrics</c>
+    /// there answers an Api replica's Prometheus text (its <c>/v1/metrics</c>), and nothing else is served on it.
+    /// Default unset: no such listener (the AppHost and the tests leave it out); the gateway's container image sets 8002
+    /// (<c>NVEMBED_METRICS_PORT</c>). When Kestrel endpoints are configured explicitly, add one on this port too.
+    /// </summary>
+    public int? MetricsPort { get; set; }
+
+    /// <summary>
     /// The Api's end-to-end limit of one request, in seconds (<c>NIM_SERVER_REQUEST_TIMEOUT_S</c>, which the Api reads
     /// too). Default 120, the NIM's. The gateway waits <see cref="TimeoutMarginSeconds"/> longer, so a slow request gets
     /// the Api's NIM-shaped 503, never the gateway's 504.

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -29,6 +30,7 @@ public static class GatewayExtensions
             .BindConfiguration(GatewayOptions.SectionName)
             .Validate(o => o.MaxRequestBodyBytes > 0 && o.MaxConcurrentRequests > 0, "Gateway limits must be positive.")
             .Validate(o => o.ApiRequestTimeoutSeconds > 0 && o.TimeoutMarginSeconds >= 0, "Gateway timeouts must be positive.")
+            .Validate(o => o.MetricsPort is null or (> 0 and < 65536), "Gateway:MetricsPort (NVEMBED_METRICS_PORT) must be a TCP port.")
             .ValidateOnStart();
 
         var options = configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
@@ -39,10 +41,19 @@ public static class GatewayExtensions
             {
                 k.ListenAnyIP(options.Port);
                 k.ListenAnyIP(options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+                if (options.MetricsPort is { } metricsPort)
+                {
+                    k.ListenAnyIP(metricsPort, listen => listen.Protocols = HttpProtocols.Http1);
+                }
             });
         }
 
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
+
+        // NOTE: YARP asks for data protection (its session-affinity cookies, which no cluster here uses). With the default
+        // key ring in ~/.aspnet it warned at every start in a container, whose home is read-only, and wrote keys on a
+        // developer's machine for nothing; keys in memory serve the cookies just as well.
+        builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
         builder.Services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
             .AddServiceDiscoveryDestinationResolver();
@@ -61,11 +72,21 @@ public static class GatewayExtensions
         return builder;
     }
 
-    /// <summary>Maps the proxy behind the API key, body limit and admission limit.</summary>
+    /// <summary>
+    /// Maps the proxy behind the API key, body limit and admission limit, and the metrics port's one route
+    /// (<see cref="GatewayOptions.MetricsPort"/>).
+    /// </summary>
     public static WebApplication MapGateway(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         var options = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        if (options.MetricsPort is { } metricsPort)
+        {
+            // Before routing, so the rewritten path is the one routed and forwarded.
+            app.Use((context, next) => ServeMetricsPort(context, next, metricsPort));
+        }
+
+        app.UseRouting();
         app.Use((context, next) => CheckApiKeyAndSize(context, next, options));
         app.UseRateLimiter();
 
@@ -81,6 +102,23 @@ public static class GatewayExtensions
             proxy.UsePassiveHealthChecks();
         });
         return app;
+    }
+
+    // The NIM's metrics port (Triton's) serves GET /metrics only: here the Api's Prometheus text, forwarded like /v1/metrics.
+    private static Task ServeMetricsPort(HttpContext context, RequestDelegate next, int metricsPort)
+    {
+        if (context.Connection.LocalPort != metricsPort)
+        {
+            return next(context);
+        }
+
+        if (!HttpMethods.IsGet(context.Request.Method) || context.Request.Path != "/metrics")
+        {
+            return ProxyErrors.WriteAsync(context, StatusCodes.Status404NotFound, "The metrics port serves GET /metrics only.", context.RequestAborted);
+        }
+
+        context.Request.Path = "/v1/metrics";
+        return next(context);
     }
 
     private static Task CheckApiKeyAndSize(HttpContext context, RequestDelegate next, GatewayOptions options)
@@ -128,6 +166,7 @@ public static class GatewayExtensions
         Map("NIM_SERVER_REQUEST_TIMEOUT_S", nameof(GatewayOptions.ApiRequestTimeoutSeconds));
         Map("NVEMBED_API_KEY", nameof(GatewayOptions.ApiKey));
         Map("NVEMBED_MAX_CONCURRENT_REQUESTS", nameof(GatewayOptions.MaxConcurrentRequests));
+        Map("NVEMBED_METRICS_PORT", nameof(GatewayOptions.MetricsPort));
         return values;
 
         void Map(string variable, string option)

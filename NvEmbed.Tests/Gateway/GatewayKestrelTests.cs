@@ -90,6 +90,35 @@ public sealed class GatewayKestrelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_MetricsPortSlashMetrics_AnswersTheApisPrometheusRouteAndNothingElse()
+    {
+        // Arrange: the NIM's metrics port (8002 in the image) as its own Kestrel endpoint, as deploy/kubernetes sets it.
+        var a = await StartBackendAsync("a");
+        var metricsPort = FreePort.Next();
+        await using var gateway = await GatewayTestServer.StartAsync(
+            ("services:api:http:0", a),
+            ("Kestrel:Endpoints:metrics:Url", $"http://127.0.0.1:{metricsPort}"),
+            ("Kestrel:Endpoints:metrics:Protocols", "Http1"),
+            ("NVEMBED_METRICS_PORT", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        using var client = new HttpClient { Timeout = s_timeout };
+        var metrics = new Uri($"http://127.0.0.1:{metricsPort}");
+
+        // Act
+        using var scrape = await client.GetAsync(new Uri(metrics, "/metrics"));
+        using var other = await client.GetAsync(new Uri(metrics, "/v1/models"));
+        using var post = await client.PostAsync(new Uri(metrics, "/metrics"), new StringContent("x"));
+        using var onHttpPort = await client.GetAsync(new Uri(gateway.Http, "/metrics"));
+
+        // Assert: /metrics there is the Api's /v1/metrics; the public HTTP port forwards paths unchanged.
+        Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
+        Assert.Equal("a:/v1/metrics", await scrape.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+        Assert.Equal("The metrics port serves GET /metrics only.", await ErrorMessageAsync(other));
+        Assert.Equal(HttpStatusCode.NotFound, post.StatusCode);
+        Assert.Equal("a:/metrics", await onHttpPort.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Post_OneOfTwoApiReplicasDead_EveryRequestServedByTheOther()
     {
         // Arrange: replica 1 refuses connections (nothing listens there).
@@ -126,7 +155,8 @@ public sealed class GatewayKestrelTests : IAsyncLifetime
         return json.RootElement.GetProperty("error").GetString()!;
     }
 
-    // A real Kestrel server on a loopback port: answers "<name>:<path>:<body length>" after an optional delay.
+    // A real Kestrel server on a loopback port: answers a POST "<name>:<path>:<body length>" after an optional delay, a GET
+    // "<name>:<path>".
     private async Task<string> StartBackendAsync(string name, TimeSpan? delay = null, int status = StatusCodes.Status200OK, bool http2 = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -146,6 +176,7 @@ public sealed class GatewayKestrelTests : IAsyncLifetime
             await context.Response.WriteAsync($"{name}:{context.Request.Path}:{body.Length}");
         });
         app.MapGet("/v1/health/live", () => "ok");
+        app.MapGet("/{**path}", (HttpContext context) => $"{name}:{context.Request.Path}");
         await app.StartAsync().WaitAsync(s_timeout);
         _backends.Add(app);
         return $"http://localhost:{port}";
