@@ -49,9 +49,14 @@ public sealed class BackendState
             }
 
             // Outside the lock and off the request's thread; a refresh that completed synchronously is not reused.
+            // NOTE: the refresh serves every request that comes later, so it must not carry this request's context:
+            // with it, its ModelInfo calls showed up inside whichever request's trace happened to start it.
             if (_refresh is null || _refresh.IsCompleted)
             {
-                _refresh = Task.Run(RefreshAsync);
+                using (ExecutionContext.SuppressFlow())
+                {
+                    _refresh = Task.Run(RefreshAsync);
+                }
             }
 
             refresh = _refresh;

@@ -1,8 +1,11 @@
+using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using NvEmbed.Api.Clients;
 using NvEmbed.Tests.Api.Fakes;
 
 namespace NvEmbed.Tests.Api;
@@ -99,6 +102,30 @@ public sealed class NimRoutesTests
         Assert.Equal("second", id);
         Assert.Equal(HttpStatusCode.OK, embed.Status);
         Assert.Equal(32, embed.Vectors()[0].Length);
+    }
+
+    [Fact]
+    public async Task ModelRefresh_StartedByARequest_RunsOutsideThatRequestsTrace()
+    {
+        // Arrange: a cached description that goes stale at once.
+        await using var host = new ApiTestHost(new Dictionary<string, string?> { ["Api:ModelInfoRefreshSeconds"] = "0.01" });
+        var state = host.Services.GetRequiredService<BackendState>();
+        await state.GetModelAsync(CancellationToken.None);
+        await Task.Delay(50);
+        var before = host.Worker.InfoTraces.Count;
+
+        // Act: a request's read finds it stale and starts the background refresh.
+        ActivityTraceId requestTrace;
+        using (var request = new Activity("request").Start())
+        {
+            requestTrace = request.TraceId;
+            await state.GetModelAsync(CancellationToken.None);
+        }
+
+        await NimErrorTests.WaitUntilAsync(() => host.Worker.InfoTraces.Count > before);
+
+        // Assert: the refresh serves every later request, so it must not show up as part of this one's trace.
+        Assert.DoesNotContain(requestTrace, host.Worker.InfoTraces.Skip(before));
     }
 
     [Fact]

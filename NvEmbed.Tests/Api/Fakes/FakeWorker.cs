@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Grpc.Core;
 using NvEmbed.Contracts.Clients;
 
@@ -13,6 +14,9 @@ public sealed class FakeWorker : IInferenceClient
     public int MaxTokens { get; set; } = 64;
     public int MaxBatchTokens { get; set; }
     public bool Serving { get; set; } = true;
+
+    /// <summary>The trace each ModelInfo call ran in (<c>default</c> when none).</summary>
+    public ConcurrentQueue<ActivityTraceId> InfoTraces { get; } = new();
 
     /// <summary>When set, Embed fails with this status.</summary>
     public StatusCode? FailWith { get; set; }
@@ -66,6 +70,7 @@ public sealed class FakeWorker : IInferenceClient
 
     public Task<InferenceInfo> GetInfoAsync(CancellationToken cancellationToken)
     {
+        InfoTraces.Enqueue(Activity.Current?.TraceId ?? default);
         if (FailWith is StatusCode.Unavailable)
         {
             throw new RpcException(new Status(StatusCode.Unavailable, "fake worker unavailable"));
