@@ -56,7 +56,9 @@ public class TokenizerMetricsTests
     [Fact]
     public async Task Encode_WhileWorkIsQueued_ReportsQueueDepth()
     {
-        // Arrange: one worker, one-text chunks and 2,000 long texts, so items wait on the queue for a while.
+        // Arrange: one worker, one-text chunks and 2,000 long texts of made-up words (no word-cache hits: with
+        // repeated words the whole request took ~20 ms, which a poll on a busy machine could miss), so items wait on
+        // the queue for a while.
         await using var server = await TokenizerTestServer.StartAsync(new ModelServingSettings(), new Dictionary<string, string?>
         {
             ["Tokenizer:Workers"] = "1",
@@ -65,7 +67,9 @@ public class TokenizerMetricsTests
         });
         using var depth = Collect<int>(server, "nvembed.tokenizer.queue.depth");
         var request = new EncodeRequest();
-        request.Texts.Add(Enumerable.Range(0, 2000).Select(i => string.Concat(Enumerable.Repeat($"text {i} of a long request, ", 80))));
+        var random = new Random(11);
+        string Word() => new(Enumerable.Range(0, random.Next(4, 12)).Select(_ => (char)('a' + random.Next(26))).ToArray());
+        request.Texts.Add(Enumerable.Range(0, 2000).Select(_ => string.Join(' ', Enumerable.Range(0, 100).Select(_ => Word()))));
 
         // Act
         var call = server.Client.EncodeAsync(request).ResponseAsync.WaitAsync(s_timeout);
