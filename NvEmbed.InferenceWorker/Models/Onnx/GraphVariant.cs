@@ -15,7 +15,9 @@ public enum GraphVariant
     /// kernel), com.microsoft RotaryEmbedding, and the ONNX Attention operator (opset 24) with
     /// <c>kv_num_heads</c> for grouped-query attention (K/V heads are never repeated) and the padding
     /// as <c>nonpad_kv_seqlen</c>, which ONNX Runtime's CUDA provider runs with its flash-attention
-    /// kernels in 16 bits.
+    /// kernels in 16 bits. In float32 each layer also has a flash path (an <c>If</c>): long batches without
+    /// padding run com.microsoft MultiHeadAttention without a mask, which the CPU provider tiles instead of
+    /// holding rows × heads × length² scores.
     /// </summary>
     Fused,
 

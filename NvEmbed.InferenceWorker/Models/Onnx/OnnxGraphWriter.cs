@@ -18,6 +18,7 @@ public sealed class OnnxGraphWriter : IDisposable
     private readonly string? _externalName;
     private readonly Dictionary<string, string> _int64Constants = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _shared = new(StringComparer.Ordinal);
+    private GraphProto _target;
     private int _counter;
 
     /// <summary>Creates a writer; when <paramref name="externalDataPath"/> is set, initializers go to that file.</summary>
@@ -28,6 +29,8 @@ public sealed class OnnxGraphWriter : IDisposable
             _external = new FileStream(externalDataPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
             _externalName = Path.GetFileName(externalDataPath);
         }
+
+        _target = _graph;
     }
 
     /// <summary>Bytes of initializer data written so far.</summary>
@@ -53,8 +56,37 @@ public sealed class OnnxGraphWriter : IDisposable
         node.Input.AddRange(inputs);
         node.Output.AddRange(outputs);
         node.Attribute.AddRange(attributes);
-        _graph.Node.Add(node);
+        _target.Node.Add(node);
         return outputs;
+    }
+
+    /// <summary>
+    /// A subgraph for a control-flow node's attribute (e.g. If's <c>then_branch</c>): the nodes <paramref name="build"/>
+    /// adds go into it, and the value it returns is its one output, of element type <paramref name="outputType"/>.
+    /// Its nodes may read any value of the enclosing graph; initializers and constants made meanwhile stay in the main
+    /// graph, so both branches of an If share them.
+    /// </summary>
+    public AttributeProto Subgraph(string attributeName, TensorProto.Types.DataType outputType, Func<string> build)
+    {
+        ArgumentNullException.ThrowIfNull(build);
+        var outer = _target;
+        var subgraph = new GraphProto { Name = NewName(attributeName) };
+        _target = subgraph;
+        try
+        {
+            var output = build();
+            subgraph.Output.Add(new ValueInfoProto
+            {
+                Name = output,
+                Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)outputType } },
+            });
+        }
+        finally
+        {
+            _target = outer;
+        }
+
+        return new AttributeProto { Name = attributeName, Type = AttributeProto.Types.AttributeType.Graph, G = subgraph };
     }
 
     /// <summary>A fresh value name with <paramref name="prefix"/>.</summary>
@@ -150,6 +182,12 @@ public sealed class OnnxGraphWriter : IDisposable
         ArgumentNullException.ThrowIfNull(create);
         if (!_shared.TryGetValue(key, out var name))
         {
+            // A value first made inside a subgraph would not be visible to the main graph's later nodes.
+            if (_target != _graph)
+            {
+                throw new InvalidOperationException($"The shared value '{key}' must be made in the main graph before a subgraph uses it.");
+            }
+
             name = create();
             _shared[key] = name;
         }

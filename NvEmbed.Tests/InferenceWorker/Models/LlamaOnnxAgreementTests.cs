@@ -87,6 +87,37 @@ public sealed class LlamaOnnxAgreementTests(TinyModelFixture fixture, ITestOutpu
         }
     }
 
+    [Fact]
+    public void Run_LongBatchWithoutPadding_FlashPathGivesTheMaskedPathsVectors()
+    {
+        // Arrange: two rows of 200 tokens; alone in a batch without padding they take the float32 graph's flash
+        // attention, and beside a 201-token row (so padded) the masked attention.
+        var backend = fixture.Backend("fp32", GraphVariant.Fused);
+        var hidden = backend.Info.HiddenSize;
+        var rows = new[] { 200, 200, 201 }.Select((l, i) => VectorMath.RandomIds(l, TinyModelFixture.Spec.VocabSize, seed: 77 + i)).ToArray();
+        var unpadded = new float[2 * hidden];
+        var padded = new float[3 * hidden];
+
+        // Act
+        backend.Run(new BackendBatch(2, 200, rows[0].Concat(rows[1]).ToArray(), new[] { 200, 200 }), unpadded);
+        var ids = new long[3 * 201];
+        for (var r = 0; r < 3; r++)
+        {
+            rows[r].CopyTo(ids.AsSpan(r * 201));
+        }
+
+        backend.Run(new BackendBatch(3, 201, ids, new[] { 200, 200, 201 }), padded);
+
+        // Assert
+        Assert.True(LlamaOnnxBuilder.FlashAttentionMinLength <= 200);
+        for (var r = 0; r < 2; r++)
+        {
+            var flash = unpadded.AsSpan(r * hidden, hidden);
+            var masked = padded.AsSpan(r * hidden, hidden);
+            Assert.True(VectorMath.MaxAbsDifference(flash, masked) < 1e-5, $"row {r}: max difference {VectorMath.MaxAbsDifference(flash, masked)}");
+        }
+    }
+
     [Theory]
     [InlineData(GraphVariant.Fused)]
     [InlineData(GraphVariant.Plain)]

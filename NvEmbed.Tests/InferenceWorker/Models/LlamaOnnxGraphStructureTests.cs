@@ -36,8 +36,30 @@ public sealed class LlamaOnnxGraphStructureTests
         Assert.Equal(2 * layers, ops["SkipSimplifiedLayerNormalization"].Count);
         Assert.All(ops["SkipSimplifiedLayerNormalization"], n => Assert.Equal("com.microsoft", n.Domain));
         Assert.Equal(2 * layers, ops["RotaryEmbedding"].Count);
-        Assert.Equal(layers, ops["Attention"].Count);
-        foreach (var attention in ops["Attention"])
+        // A float32 graph chooses per batch (an If per layer): a long batch without padding runs com.microsoft
+        // MultiHeadAttention without a mask (ONNX Runtime's CPU flash kernel), any other the masked ONNX Attention.
+        var attentions = compute == DataType.Float
+            ? ops["If"].Select(n => Attribute(n, "else_branch").G.Node.Single(b => b.OpType == "Attention")).ToList()
+            : ops["Attention"];
+        if (compute == DataType.Float)
+        {
+            Assert.Equal(layers, ops["If"].Count);
+            Assert.False(ops.ContainsKey("Attention"));
+            foreach (var branch in ops["If"])
+            {
+                var flash = Attribute(branch, "then_branch").G.Node.Single(b => b.OpType == "MultiHeadAttention");
+                Assert.Equal("com.microsoft", flash.Domain);
+                Assert.Equal(3, flash.Input.Count); // no key_padding_mask, or the kernel is not the flash one
+                Assert.Equal(s_spec.NumHeads, Attribute(flash, "num_heads").I);
+            }
+        }
+        else
+        {
+            Assert.False(ops.ContainsKey("If"));
+        }
+
+        Assert.Equal(layers, attentions.Count);
+        foreach (var attention in attentions)
         {
             Assert.Equal(string.Empty, attention.Domain);
             Assert.Equal(s_spec.NumHeads, Attribute(attention, "q_num_heads").I);
