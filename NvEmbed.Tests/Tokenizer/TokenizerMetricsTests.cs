@@ -56,37 +56,40 @@ public class TokenizerMetricsTests
     [Fact]
     public async Task Encode_WhileWorkIsQueued_ReportsQueueDepth()
     {
-        // Arrange: one worker, one-text chunks and 2,000 long texts of made-up words (no word-cache hits: with
-        // repeated words the whole request took ~20 ms, which a poll on a busy machine could miss), so items wait on
-        // the queue for a while.
+        // Arrange: the pool's one worker is held by an item of the test's own, so a request's items wait behind it
+        // (timing alone was not enough: on a busy machine a poll missed a request that was queued for ~20 ms).
         await using var server = await TokenizerTestServer.StartAsync(new ModelServingSettings(), new Dictionary<string, string?>
         {
             ["Tokenizer:Workers"] = "1",
-            ["Tokenizer:QueueCapacity"] = "10000",
             ["Tokenizer:ChunkSize"] = "1",
         });
         using var depth = Collect<int>(server, "nvembed.tokenizer.queue.depth");
+        var pool = server.Services.GetRequiredService<TokenizerWorkerPool>();
+        using var hold = new ManualResetEventSlim(false);
+        var holding = pool.TryRunAll([() => hold.Wait(s_timeout)], CancellationToken.None);
+        Assert.NotNull(holding);
         var request = new EncodeRequest();
-        var random = new Random(11);
-        string Word() => new(Enumerable.Range(0, random.Next(4, 12)).Select(_ => (char)('a' + random.Next(26))).ToArray());
-        request.Texts.Add(Enumerable.Range(0, 2000).Select(_ => string.Join(' ', Enumerable.Range(0, 100).Select(_ => Word()))));
+        request.Texts.Add(["first text", "second text", "third text"]);
 
         // Act
         var call = server.Client.EncodeAsync(request).ResponseAsync.WaitAsync(s_timeout);
         var peak = 0.0;
-        while (!call.IsCompleted)
+        var deadline = DateTime.UtcNow + s_timeout;
+        while (peak < 4 && DateTime.UtcNow < deadline)
         {
             depth.RecordObservableInstruments();
             peak = Math.Max(peak, depth.LastMeasurement?.Value ?? 0);
             await Task.Delay(5);
         }
 
-        await call;
+        hold.Set();
+        var response = await call;
+        await holding.WaitAsync(s_timeout);
         depth.RecordObservableInstruments();
-        var after = depth.LastMeasurement?.Value;
 
-        // Assert
-        Assert.True(peak > 0, "the queue depth never rose above 0 while the request ran");
-        Assert.Equal(0, after);
+        // Assert: the held item and the request's three were counted, and nothing is left once they ran.
+        Assert.Equal(4, peak);
+        Assert.Equal(4, response.CuSeqLengths.Count);
+        Assert.Equal(0, depth.LastMeasurement?.Value);
     }
 }
