@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using NvEmbed.Contracts.Clients;
 using NvEmbed.Tests.Api.Fakes;
+using NvEmbed.Tests.Infrastructure;
 
 namespace NvEmbed.Tests.Api;
 
@@ -90,10 +91,7 @@ public sealed class GrpcBackendTests
     {
         // Arrange
         await using var backends = await FakeGrpcBackends.StartAsync();
-        using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var dead = new Uri($"http://127.0.0.1:{((IPEndPoint)probe.LocalEndpoint).Port}");
-        probe.Stop();
+        var dead = new Uri($"http://127.0.0.1:{FreePort.Next()}");
         await using var host = new ApiTestHost(Wiring(backends.Address, dead), fakeBackends: false);
         using var client = host.Client();
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Grpc.Core;
 using NvEmbed.Contracts.Clients;
+using NvEmbed.Tests.Infrastructure;
 
 namespace NvEmbed.Tests.Contracts;
 
@@ -91,7 +92,7 @@ public class InferenceClientTests
         // Arrange
         var live = new FakeInferenceWorker(replica: 1);
         await using var server = await GrpcTestServer.StartAsync(live);
-        var dead = new Uri($"http://127.0.0.1:{TokenizerClientTests.FreePort()}");
+        var dead = new Uri($"http://127.0.0.1:{FreePort.Next()}");
         using var clients = TestClients.Inference([dead, server.Address], o => { o.UnavailableBackoff = TimeSpan.FromMinutes(1); });
         var client = clients.Client;
 
@@ -225,8 +226,8 @@ public class InferenceClientTests
     {
         // Arrange
         using var clients = TestClients.Inference([
-            new Uri($"http://127.0.0.1:{TokenizerClientTests.FreePort()}"),
-            new Uri($"http://127.0.0.1:{TokenizerClientTests.FreePort()}")]);
+            new Uri($"http://127.0.0.1:{FreePort.Next()}"),
+            new Uri($"http://127.0.0.1:{FreePort.Next()}")]);
         var client = clients.Client;
 
         // Act

@@ -1,11 +1,10 @@
-using System.Net;
-using System.Net.Sockets;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using NvEmbed.Contracts.Clients;
 using NvEmbed.Contracts.Tokenizer.V1;
+using NvEmbed.Tests.Infrastructure;
 
 namespace NvEmbed.Tests.Contracts;
 
@@ -130,7 +129,7 @@ public class TokenizerClientTests
     public async Task Calls_NothingListening_IsServingFalseAndEncodeUnavailable()
     {
         // Arrange
-        using var clients = TestClients.Tokenizer([new Uri($"http://127.0.0.1:{FreePort()}")]);
+        using var clients = TestClients.Tokenizer([new Uri($"http://127.0.0.1:{FreePort.Next()}")]);
         var client = clients.Client;
 
         // Act
@@ -148,7 +147,7 @@ public class TokenizerClientTests
     {
         // Arrange
         await using var server = await GrpcTestServer.StartAsync(new FakeTokenizerService());
-        var dead = new Uri($"http://127.0.0.1:{FreePort()}");
+        var dead = new Uri($"http://127.0.0.1:{FreePort.Next()}");
         using var clients = TestClients.Tokenizer([dead, server.Address]);
         var client = clients.Client;
 
@@ -210,12 +209,5 @@ public class TokenizerClientTests
 
         public override Task<EncodeResponse> Encode(EncodeRequest request, ServerCallContext context) =>
             Task.FromResult(new EncodeResponse { InputIds = { 1, 2, 3 }, CuSeqLengths = { 0, 2 } });
-    }
-
-    internal static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }
