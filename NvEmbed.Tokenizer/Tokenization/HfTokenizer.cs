@@ -251,18 +251,10 @@ public sealed class HfTokenizer
         var content = t_content ??= new TokenBuffer(1024);
         content.Clear();
         var budget = Budget(settings, template);
-        var from = 0;
-        var to = text.Length;
-        if (CapApplies(text.Length, settings, budget, out var cap))
+        var (from, to) = (0, text.Length);
+        if (CapApplies(text.Length, settings, budget, out var searchFrom, out var direction))
         {
-            if (settings.Truncation == TruncationMode.End)
-            {
-                to = FindWordBoundary(text, cap, +1) ?? text.Length;
-            }
-            else
-            {
-                from = FindWordBoundary(text, text.Length - cap, -1) ?? 0;
-            }
+            (from, to) = CapWindow(text.Length, direction, FindWordBoundary(text, searchFrom, direction));
         }
 
         EncodeContent(text, from, to, content);
@@ -281,18 +273,10 @@ public sealed class HfTokenizer
         var content = t_content ??= new TokenBuffer(1024);
         content.Clear();
         var budget = Budget(settings, template);
-        var from = 0;
-        var to = text.Length;
-        if (CapApplies(text.Length, settings, budget, out var cap))
+        var (from, to) = (0, text.Length);
+        if (CapApplies(text.Length, settings, budget, out var searchFrom, out var direction))
         {
-            if (settings.Truncation == TruncationMode.End)
-            {
-                to = FindWordBoundary(text, cap, +1) ?? text.Length;
-            }
-            else
-            {
-                from = FindWordBoundary(text, text.Length - cap, -1) ?? 0;
-            }
+            (from, to) = CapWindow(text.Length, direction, FindWordBoundary(text, searchFrom, direction));
         }
 
         EncodeByteLevelContent(text, from, to, content, settings.WithOffsets);
@@ -317,12 +301,20 @@ public sealed class HfTokenizer
     private static int Budget(in EncodeSettings settings, SpecialTokenTemplate template) =>
         settings.MaxTokens > 0 ? Math.Max(settings.MaxTokens - template.Count, 0) : int.MaxValue;
 
-    private bool CapApplies(int length, in EncodeSettings settings, int budget, out int cap)
+    // Whether a long text is encoded only in part, and where to look for the word boundary that part ends (truncation
+    // at the end: direction +1) or starts at (truncation at the start: -1); the caller searches in its own encoding.
+    private bool CapApplies(int length, in EncodeSettings settings, int budget, out int searchFrom, out int direction)
     {
         var limit = (long)budget * CapCharsPerToken + 64;
-        cap = (int)Math.Min(limit, int.MaxValue);
+        var cap = (int)Math.Min(limit, int.MaxValue);
+        direction = settings.Truncation == TruncationMode.End ? +1 : -1;
+        searchFrom = direction > 0 ? cap : length - cap;
         return settings.MaxTokens > 0 && settings.Truncation != TruncationMode.None && _capSafe && length > limit + 2;
     }
+
+    // The part to encode: up to the boundary, or from it; the whole text's side when no boundary was found.
+    private static (int From, int To) CapWindow(int length, int direction, int? boundary) =>
+        direction > 0 ? (0, boundary ?? length) : (boundary ?? 0, length);
 
     private static EncodeOutcome Finish(TokenBuffer content, TokenBuffer output, in EncodeSettings settings, SpecialTokenTemplate template, int budget)
     {
